@@ -1,0 +1,94 @@
+package io.pgconmgr.bench;
+
+import io.pgconmgr.testkit.NetNamespace;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Idle TCP connections from the root namespace to an {@link IdleSink} on a test host, and the packets they cost. */
+final class IdleConnections implements AutoCloseable {
+
+    /** Applies socket options before connect. */
+    interface Tuner {
+        Socket tune(Socket s) throws IOException;
+    }
+
+    private final NetNamespace ns;
+    private final Process sink;
+    private final int port;
+
+    private IdleConnections(NetNamespace ns, Process sink, int port) {
+        this.ns = ns;
+        this.sink = sink;
+        this.port = port;
+    }
+
+    /** Starts a sink JVM (this jar) inside the namespace, listening on the test host's address. */
+    static IdleConnections startSink(NetNamespace ns) {
+        int port = Net.freePort();
+        Process p = ns.exec(List.of(javaBinary(), "-Xmx64m", "-XX:+UseSerialGC", "-cp", ownJar(), IdleSink.class.getName(),
+                ns.hostAddress(), String.valueOf(port)), ProcessBuilder.Redirect.DISCARD);
+        Net.awaitListening("idle sink", ns.hostAddress(), port, Duration.ofSeconds(30), p);
+        return new IdleConnections(ns, p, port);
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** Opens {@code n} connections, lets keepalive start, counts packets on the link for {@code window}: pps. */
+    double measure(int n, Duration window, Tuner tuner) throws IOException {
+        List<Socket> sockets = new ArrayList<>(n);
+        try {
+            for (int i = 0; i < n; i++) {
+                Socket s = tuner.tune(new Socket());
+                sockets.add(s);
+                s.connect(new InetSocketAddress(ns.hostAddress(), port), 5000);
+            }
+            Net.sleep(Duration.ofSeconds(3)); // past the keepalive idle time, so probes are steady
+            return packetsPerSecond(ns, window);
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+            Net.sleep(Duration.ofSeconds(1));
+        }
+    }
+
+    /** Packets per second through the namespace's veth (received plus sent) over {@code window}. */
+    static double packetsPerSecond(NetNamespace ns, Duration window) {
+        long p0 = packets(ns);
+        long t0 = System.nanoTime();
+        Net.sleep(window);
+        long p1 = packets(ns);
+        return (p1 - p0) / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static long packets(NetNamespace ns) {
+        String dir = "/sys/class/net/" + ns.interfaceName() + "/statistics/";
+        String out = ns.run(List.of("cat", dir + "rx_packets", dir + "tx_packets")).orThrow().output();
+        return out.lines().map(String::trim).filter(l -> !l.isEmpty()).mapToLong(Long::parseLong).sum();
+    }
+
+    static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    /** The jar (or classes directory) this class was loaded from. */
+    static String ownJar() {
+        try {
+            return Path.of(IdleSink.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        Proc.kill(sink);
+    }
+}

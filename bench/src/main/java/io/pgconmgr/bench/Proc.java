@@ -1,0 +1,114 @@
+package io.pgconmgr.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Child processes and what /proc says about any process (resident memory, CPU time). */
+public final class Proc {
+
+    /** Exit code (-1 on timeout) and merged stdout/stderr. */
+    public record Result(int exitCode, String output) {
+    }
+
+    private static final long CLOCK_TICKS = 100; // USER_HZ on Linux x86_64
+
+    private Proc() {
+    }
+
+    /** Runs a command to completion (killed after {@code timeout}), output merged. */
+    public static Result run(List<String> command, Duration timeout) {
+        try {
+            Path out = Files.createTempFile("pgconmgr-bench-", ".out");
+            try {
+                Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (!done) {
+                    kill(p);
+                }
+                return new Result(done ? p.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + command + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + command, e);
+        }
+    }
+
+    /** Starts a long-running process with its output in {@code log}. */
+    public static Process start(List<String> command, Path log) {
+        try {
+            return new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Kills a process and its descendants and waits a little for them to go. */
+    public static void kill(Process p) {
+        if (p == null) {
+            return;
+        }
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Resident set size in KiB (VmRSS), or -1 when the process is gone. */
+    public static long rssKib(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+            return -1;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** User plus system CPU time consumed so far, in milliseconds, or -1 when the process is gone. */
+    public static long cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            // Fields after the command name (which may hold spaces) start after the last ')'.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+            return ticks * 1000 / CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Sum of {@link #rssKib} over a process and its descendants (a launcher script plus its JVM). */
+    public static long treeRssKib(ProcessHandle root) {
+        long sum = Math.max(0, rssKib(root.pid()));
+        for (ProcessHandle d : (Iterable<ProcessHandle>) root.descendants()::iterator) {
+            sum += Math.max(0, rssKib(d.pid()));
+        }
+        return sum;
+    }
+
+    /** Sum of {@link #cpuMillis} over a process and its descendants. */
+    public static long treeCpuMillis(ProcessHandle root) {
+        long sum = Math.max(0, cpuMillis(root.pid()));
+        for (ProcessHandle d : (Iterable<ProcessHandle>) root.descendants()::iterator) {
+            sum += Math.max(0, cpuMillis(d.pid()));
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,92 @@
+package io.pgconmgr.bench;
+
+import io.pgconmgr.testkit.PgCluster;
+import io.pgconmgr.testkit.PgInstance;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * pgbench select-only, persistent and connect-per-transaction, direct and through each proxy, interleaved
+ * in rounds in the same run so the machine's background load hits every column alike.
+ */
+final class ProxyOverhead {
+
+    /** An endpoint pgbench talks to, and the process whose CPU it costs (0: none, the direct path). */
+    record Target(String name, int port, long pid) {
+    }
+
+    private ProxyOverhead() {
+    }
+
+    static void run(Options o) throws Exception {
+        Duration duration = o.seconds("duration", 10);
+        int clients = o.integer("clients", 8);
+        int threads = o.integer("threads", 2);
+        int rounds = o.integer("rounds", 2);
+        try (PgCluster cluster = PgCluster.builder().namePrefix("bench-overhead")
+                .conf("max_connections = 300").start()) {
+            PgInstance pg = cluster.primary();
+            Pgbench.init(pg.host(), pg.port(), 1);
+            try (Haproxy haproxy = new Haproxy(pg.host(), pg.port(), 8000);
+                 Pgbouncer pgbouncer = new Pgbouncer(pg.host(), pg.port(), 8000, clients * 2);
+                 Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), o)) {
+                List<Target> targets = new ArrayList<>(List.of(
+                        new Target("direct", pg.port(), 0),
+                        new Target("HAProxy 2.6 (mode tcp)", haproxy.port(), haproxy.pid()),
+                        new Target("PgBouncer 1.18 (session)", pgbouncer.port(), pgbouncer.pid())));
+                if (sidecars != null) {
+                    targets.add(new Target("conmgr (proxy mode)", sidecars.conmgrPort(), sidecars.conmgrPid()));
+                }
+                for (boolean connectPerTx : new boolean[] {false, true}) {
+                    measure(targets, connectPerTx, clients, threads, duration, rounds);
+                }
+                if (sidecars == null) {
+                    System.out.println("\n(conmgr column absent: " + Sidecars.missingReason() + ")");
+                }
+            }
+        }
+    }
+
+    private static void measure(List<Target> targets, boolean connectPerTx, int clients, int threads,
+                                Duration duration, int rounds) {
+        Map<Target, List<Double>> tps = new LinkedHashMap<>();
+        Map<Target, Long> cpuMs = new LinkedHashMap<>();
+        Map<Target, Long> transactions = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (Target t : targets) {
+                Table.progress("overhead: " + t.name() + (connectPerTx ? " -C" : "") + " round " + round);
+                long cpu0 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
+                Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
+                long cpu1 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
+                tps.computeIfAbsent(t, k -> new ArrayList<>()).add(r.tps());
+                cpuMs.merge(t, cpu1 - cpu0, Long::sum);
+                transactions.merge(t, Math.max(0, r.transactions()), Long::sum);
+                if (!r.ok()) {
+                    problems.add(t.name() + " round " + round + ": " + (r.errors().isEmpty() ? "no tps line" : r.errors()));
+                }
+            }
+        }
+        double direct = mean(tps.get(targets.get(0)));
+        Table table = new Table("Proxy overhead: pgbench -S " + (connectPerTx ? "-C (new connection per transaction)"
+                : "(persistent connections)") + ", -c " + clients + " -j " + threads + " -T " + duration.toSeconds()
+                + ", " + rounds + " interleaved rounds",
+                "path", "tps (mean)", "tps per round", "ratio to direct", "proxy CPU per 1k tx");
+        for (Target t : targets) {
+            double m = mean(tps.get(t));
+            long tx = transactions.get(t);
+            String cpu = t.pid() == 0 ? "-" : tx > 0 ? Table.fmt(cpuMs.get(t) * 1000.0 / tx, 1) + " ms" : "n/a";
+            table.row(t.name(), Table.fmt(m, 0), tps.get(t).stream().map(v -> Table.fmt(v, 0)).toList(),
+                    Table.fmt(m / direct, 2), cpu);
+        }
+        problems.forEach(table::note);
+        table.print();
+    }
+
+    private static double mean(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+}
