@@ -68,7 +68,8 @@ public final class HeartbeatClient implements AutoCloseable {
   private long sequence;
   private String lastLoggedFailure;
 
-  // Shared with status(); guarded by "this".
+  // Shared with status(); guarded by lock.
+  private final Object lock = new Object();
   private boolean linkUp;
   private Attributes attributes;
   private InetSocketAddress remoteAddress;
@@ -139,11 +140,13 @@ public final class HeartbeatClient implements AutoCloseable {
   }
 
   /** A snapshot of the link state and figures; safe from any thread. */
-  public synchronized HeartbeatStatus status() {
-    long age = connected && frameSeen
-        ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastFrameNanos) : -1;
-    return new HeartbeatStatus(host, port, linkUp, attributes, remoteAddress, lastError,
-        connectAttempts, linkDowns, heartbeatsSent, heartbeatsReceived, handshakeMillis, age);
+  public HeartbeatStatus status() {
+    synchronized (lock) {
+      long age = connected && frameSeen
+          ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastFrameNanos) : -1;
+      return new HeartbeatStatus(host, port, linkUp, attributes, remoteAddress, lastError,
+          connectAttempts, linkDowns, heartbeatsSent, heartbeatsReceived, handshakeMillis, age);
+    }
   }
 
   /** The host name or address and port this client connects to, e.g. "pg-0.pg:27545". */
@@ -183,7 +186,7 @@ public final class HeartbeatClient implements AutoCloseable {
       return;
     }
     int thisAttempt = ++attempt;
-    synchronized (this) {
+    synchronized (lock) {
       connectAttempts++;
     }
     attemptTimer = loop.schedule(() -> attemptTimedOut(thisAttempt), timing.connectTimeoutMs(),
@@ -206,7 +209,7 @@ public final class HeartbeatClient implements AutoCloseable {
 
   private void connectTo(int thisAttempt, InetAddress address) {
     InetSocketAddress remote = new InetSocketAddress(address, port);
-    synchronized (this) {
+    synchronized (lock) {
       remoteAddress = remote;
     }
     ChannelFuture connecting = bootstrap.connect(remote);
@@ -223,7 +226,7 @@ public final class HeartbeatClient implements AutoCloseable {
       if (thisAttempt != attempt || closing) {
         return;
       }
-      synchronized (this) {
+      synchronized (lock) {
         connected = true;
         frameSeen = false;
       }
@@ -255,7 +258,7 @@ public final class HeartbeatClient implements AutoCloseable {
   private void attemptFailed(String reason) {
     cancel(attemptTimer);
     attemptTimer = null;
-    synchronized (this) {
+    synchronized (lock) {
       lastError = reason;
     }
     logFailure(reason);
@@ -288,14 +291,14 @@ public final class HeartbeatClient implements AutoCloseable {
     }
     long now = System.nanoTime();
     lastReceivedNanos = now;
-    synchronized (this) {
+    synchronized (lock) {
       lastFrameNanos = now;
       frameSeen = true;
     }
     if (frame instanceof Attributes received) {
       attributesReceived(ch, received, now);
     } else if (frame instanceof Heartbeat) {
-      synchronized (this) {
+      synchronized (lock) {
         heartbeatsReceived++;
       }
     } else if (frame instanceof Goodbye goodbye) {
@@ -308,7 +311,7 @@ public final class HeartbeatClient implements AutoCloseable {
   private void attributesReceived(Channel ch, Attributes received, long now) {
     Attributes previous;
     boolean wasUp;
-    synchronized (this) {
+    synchronized (lock) {
       previous = attributes;
       wasUp = linkUp;
       attributes = received;
@@ -342,7 +345,7 @@ public final class HeartbeatClient implements AutoCloseable {
       return;
     }
     send(ch, new Heartbeat(++sequence, System.currentTimeMillis()));
-    synchronized (this) {
+    synchronized (lock) {
       heartbeatsSent++;
     }
   }
@@ -393,7 +396,7 @@ public final class HeartbeatClient implements AutoCloseable {
     String reason = Objects.requireNonNullElse(ch.attr(CLOSE_REASON).get(),
         "connection closed by the watchdog or a malformed frame");
     boolean wasUp;
-    synchronized (this) {
+    synchronized (lock) {
       wasUp = linkUp;
       linkUp = false;
       connected = false;
@@ -403,9 +406,13 @@ public final class HeartbeatClient implements AutoCloseable {
       }
     }
     if (wasUp) {
-      LOG.warn("Heartbeat link to {} down: {}", target(), reason);
+      if (closing) {
+        LOG.info("Heartbeat link to {} closed: {}", target(), reason);
+      } else {
+        LOG.warn("Heartbeat link to {} down: {}", target(), reason);
+      }
       listener.linkDown(reason);
-    } else {
+    } else if (!closing) {
       logFailure(reason);
     }
     scheduleReconnect();
@@ -443,12 +450,16 @@ public final class HeartbeatClient implements AutoCloseable {
     }
   }
 
-  private synchronized boolean isLinkUp() {
-    return linkUp;
+  private boolean isLinkUp() {
+    synchronized (lock) {
+      return linkUp;
+    }
   }
 
-  private synchronized InetSocketAddress remoteAddress() {
-    return remoteAddress;
+  private InetSocketAddress remoteAddress() {
+    synchronized (lock) {
+      return remoteAddress;
+    }
   }
 
   private static void cancel(ScheduledFuture<?> timer) {

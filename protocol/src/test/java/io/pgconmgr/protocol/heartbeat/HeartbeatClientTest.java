@@ -120,6 +120,22 @@ class HeartbeatClientTest {
   }
 
   @Test
+  void timeoutNotAboveTheIntervalAlwaysEndsInLinkDown() throws Exception {
+    // Accepted, as in the seed product, but heartbeats cannot arrive often enough.
+    TestWatchdog watchdog = watchdog("127.0.0.1", 0, PRIMARY);
+    HeartbeatTiming tooShort = new HeartbeatTiming(600, 300, 200, 1_000);
+    HeartbeatClient client = HeartbeatClient.builder(group, "127.0.0.1", watchdog.port())
+        .timing(tooShort).listener(events).build();
+    cleanup.add(client);
+
+    client.start();
+
+    await().atMost(PATIENCE).until(() -> events.list().size() >= 2);
+    assertThat(events.list().get(0)).isEqualTo("up " + PRIMARY);
+    assertThat(events.list().get(1)).startsWith("down nothing received for");
+  }
+
+  @Test
   void retriesEveryConnectIntervalWhileNothingListensThenConnects() throws Exception {
     int port = freePort();
     HeartbeatClient client = client("127.0.0.1", port).start();
