@@ -4,7 +4,6 @@ import io.pgconmgr.protocol.conf.ConmgrConf.LogDestination;
 import io.pgconmgr.protocol.conf.ConmgrConf.LogLevel;
 import io.pgconmgr.protocol.conf.ConmgrConf.SyslogFacility;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
@@ -60,7 +59,7 @@ public final class ConmgrConfBuilder {
   public ConmgrConfBuilder heartbeatTimeoutSeconds(int v) { heartbeatTimeout = v; return this; }
   public ConmgrConfBuilder heartbeatConnectIntervalSeconds(int v) { heartbeatConnectInterval = v; return this; }
   public ConmgrConfBuilder heartbeatConnectTimeoutSeconds(int v) { heartbeatConnectTimeout = v; return this; }
-  public ConmgrConfBuilder logDestinations(Set<LogDestination> v) { logDestinations = EnumSet.copyOf(v); return this; }
+  public ConmgrConfBuilder logDestinations(Set<LogDestination> v) { logDestinations = Set.copyOf(v); return this; }
   public ConmgrConfBuilder syslogFacility(SyslogFacility v) { syslogFacility = v; return this; }
   public ConmgrConfBuilder syslogIdent(String v) { syslogIdent = v; return this; }
   public ConmgrConfBuilder logMinMessages(LogLevel v) { logMinMessages = v; return this; }
