@@ -324,6 +324,19 @@ class ConmgrConfParserTest {
   }
 
   @Test
+  void aListenerWithABadPortReportsOnlyThePort() {
+    assertThat(errors(ONE_INSTANCE + "listener_port3 = 0\nlistener_target_session_attrs3 = any\n")).containsExactly(
+        "conmgr.conf:2: listener_port3 = 0 is out of range: must be between 1 and 65535");
+  }
+
+  @Test
+  void aBadInstancePortStillRequiresAHost() {
+    assertThat(errors("backend_port4 = 0\n")).containsExactly(
+        "conmgr.conf:1: backend_port4 = 0 is out of range: must be between 1 and 65535",
+        "conmgr.conf:1: instance 4 has neither backend_host4 nor backend_hostaddr4: set one of them");
+  }
+
+  @Test
   void listenerPortsMustNotCollideWithEachOtherThePortOrHttp() {
     assertThat(errors(ONE_INSTANCE + """
         port = 6000
