@@ -280,42 +280,12 @@ public final class ConmgrConfParser {
 
   /** " (did you mean backend_port2?)" when a known name is a couple of typos away, else "". */
   static String suggestion(String name) {
-    String best = null;
-    int bestDistance = Integer.MAX_VALUE;
     Matcher m = NUMBERED_NAME.matcher(name);
     List<String> candidates = new ArrayList<>(SINGLE);
     for (String family : NUMBERED) {
       candidates.add(m.matches() ? family + m.group(2) : family + "0");
     }
-    for (String c : candidates) {
-      int d = distance(name, c);
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = c;
-      }
-    }
-    int allowed = Math.max(2, name.length() / 5);
-    return bestDistance <= allowed ? " (did you mean " + best + "?)" : "";
-  }
-
-  /** Levenshtein distance; names are short, so the quadratic table is fine. */
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
+    return ConfFile.closestName(name, candidates).map(c -> " (did you mean " + c + "?)").orElse("");
   }
 
   private static final class InstanceDraft {

@@ -141,4 +141,25 @@ class ConfFileTest {
     assertThatThrownBy(() -> single("f = 'LOCAL8'").enumValue(ConmgrConf.SyslogFacility.class))
         .hasMessage("t.conf:1: f = 'LOCAL8' is not valid: must be one of LOCAL0, LOCAL1, LOCAL2, LOCAL3, LOCAL4, LOCAL5, LOCAL6, LOCAL7");
   }
+
+  @Test
+  void servesAWatchdogStyleSettingsFile() throws Exception {
+    ConfFile f = ConfFile.parse("""
+        watchdog.port = 27545          # heartbeat port
+        watchdog.check_attr_interval = 1000
+        Watchdog.Enabled = on
+        """, "watchdog.conf").requireWellFormed();
+    assertThat(f.get("watchdog.port").orElseThrow().intValue(1, 65535)).isEqualTo(27545);
+    assertThat(f.get("WATCHDOG.CHECK_ATTR_INTERVAL").orElseThrow().intValue(1, Integer.MAX_VALUE)).isEqualTo(1000);
+    assertThat(f.get("watchdog.enabled").orElseThrow().booleanValue()).isTrue();
+    assertThat(f.get("watchdog.check_attr_interval").orElseThrow().problem("too fast").toString())
+        .isEqualTo("watchdog.conf:2: too fast");
+  }
+
+  @Test
+  void suggestsTheClosestKnownNameOnlyWhenItIsClose() {
+    var known = java.util.List.of("watchdog.port", "watchdog.check_attr_interval");
+    assertThat(ConfFile.closestName("watchdog.prot", known)).contains("watchdog.port");
+    assertThat(ConfFile.closestName("colour", known)).isEmpty();
+  }
 }
