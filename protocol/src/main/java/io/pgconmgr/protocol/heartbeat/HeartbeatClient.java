@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
@@ -25,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +53,7 @@ public final class HeartbeatClient implements AutoCloseable {
   private final String peerName;
   private final HeartbeatListener listener;
   private final HostsFileEntriesResolver hostsFile;
+  private final SslContext sslContext;
   private final Bootstrap bootstrap;
 
   // Confined to the event loop.
@@ -92,6 +95,7 @@ public final class HeartbeatClient implements AutoCloseable {
     this.peerName = b.peerName;
     this.listener = b.listener;
     this.hostsFile = b.hostsFile;
+    this.sslContext = b.sslContext;
     this.bootstrap = new Bootstrap()
         .group(loop)
         .channel(NettyTransport.socketChannelType(loop))
@@ -100,6 +104,11 @@ public final class HeartbeatClient implements AutoCloseable {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (sslContext != null) {
+              // The name given, not the resolved IP: SNI and host name verification use it.
+              ch.pipeline().addLast(HeartbeatCodec.TLS_NAME,
+                  sslContext.newHandler(ch.alloc(), host, port));
+            }
             HeartbeatCodec.addTo(ch.pipeline()).addLast(HANDLER_NAME, new ClientHandler());
           }
         });
@@ -477,7 +486,10 @@ public final class HeartbeatClient implements AutoCloseable {
       return "unknown cause";
     }
     String message = cause.getMessage();
-    return message == null ? cause.getClass().getSimpleName() : message;
+    if (message == null) {
+      message = cause.getClass().getSimpleName();
+    }
+    return cause instanceof SSLHandshakeException ? "TLS handshake failed: " + message : message;
   }
 
   /** Passes frames of one connection to the client, on the event loop. */
@@ -502,6 +514,7 @@ public final class HeartbeatClient implements AutoCloseable {
     private String peerName = defaultPeerName();
     private HeartbeatListener listener = new HeartbeatListener() { };
     private HostsFileEntriesResolver hostsFile;
+    private SslContext sslContext;
 
     private Builder(EventLoopGroup group, String host, int port) {
       this.group = Objects.requireNonNull(group, "group");
@@ -536,6 +549,19 @@ public final class HeartbeatClient implements AutoCloseable {
     /** Replaces /etc/hosts lookups before DNS (static pins, tests); default: /etc/hosts. */
     public Builder hostsFile(HostsFileEntriesResolver hostsFile) {
       this.hostsFile = hostsFile;
+      return this;
+    }
+
+    /**
+     * Runs the link over TLS with this client context (for mutual authentication, built with the
+     * client's key and certificate and the CA that signed the watchdogs'). The TLS handshake
+     * counts towards the connect timeout. Default: plain TCP.
+     */
+    public Builder sslContext(SslContext sslContext) {
+      if (sslContext != null && !sslContext.isClient()) {
+        throw new IllegalArgumentException("a server SslContext cannot open heartbeat links");
+      }
+      this.sslContext = sslContext;
       return this;
     }
 

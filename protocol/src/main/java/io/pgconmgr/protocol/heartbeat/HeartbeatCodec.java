@@ -5,13 +5,15 @@ import io.netty.channel.ChannelPipeline;
 /**
  * Installs the heartbeat frame codec into a pipeline under fixed names, so the watchdog, conmgr
  * and operator pipelines look alike and a TLS handler can be put in front with
- * {@code pipeline.addFirst("tls", sslHandler)}.
+ * {@code pipeline.addFirst(HeartbeatCodec.TLS_NAME, sslHandler)}.
  */
 public final class HeartbeatCodec {
   /** Name of the {@link FrameDecoder} in the pipeline. */
   public static final String DECODER_NAME = "heartbeat-frame-decoder";
   /** Name of the {@link FrameEncoder} in the pipeline. */
   public static final String ENCODER_NAME = "heartbeat-frame-encoder";
+  /** Name of the SslHandler in front of the codec, when the link uses TLS. */
+  public static final String TLS_NAME = "heartbeat-tls";
 
   private HeartbeatCodec() {
   }

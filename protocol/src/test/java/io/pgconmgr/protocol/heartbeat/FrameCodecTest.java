@@ -282,10 +282,10 @@ class FrameCodecTest {
   void addToInstallsNamedHandlersAndLeavesRoomForTlsInFront() {
     EmbeddedChannel channel = new EmbeddedChannel();
     HeartbeatCodec.addTo(channel.pipeline());
-    channel.pipeline().addFirst("tls", new ChannelHandlerAdapter() { });
+    channel.pipeline().addFirst(HeartbeatCodec.TLS_NAME, new ChannelHandlerAdapter() { });
 
     assertThat(channel.pipeline().names()).startsWith(
-        "tls", HeartbeatCodec.DECODER_NAME, HeartbeatCodec.ENCODER_NAME);
+        HeartbeatCodec.TLS_NAME, HeartbeatCodec.DECODER_NAME, HeartbeatCodec.ENCODER_NAME);
 
     channel.writeOutbound(new Heartbeat(5, 6));
     ByteBuf out = channel.readOutbound();

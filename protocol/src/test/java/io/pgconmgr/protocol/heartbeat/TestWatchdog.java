@@ -9,6 +9,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -34,6 +35,12 @@ final class TestWatchdog implements AutoCloseable {
 
   TestWatchdog(EventLoopGroup group, String bindAddress, int port, Attributes attributes)
       throws InterruptedException {
+    this(group, bindAddress, port, attributes, null);
+  }
+
+  /** With {@code tls} not null, the watchdog accepts TLS connections only. */
+  TestWatchdog(EventLoopGroup group, String bindAddress, int port, Attributes attributes,
+      SslContext tls) throws InterruptedException {
     this.attributes = attributes;
     this.serverChannel = new ServerBootstrap()
         .group(group)
@@ -42,6 +49,9 @@ final class TestWatchdog implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             peers.add(ch);
+            if (tls != null) {
+              ch.pipeline().addLast(HeartbeatCodec.TLS_NAME, tls.newHandler(ch.alloc()));
+            }
             HeartbeatCodec.addTo(ch.pipeline())
                 .addLast("test-watchdog", new Session(connections.incrementAndGet()));
           }
