@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,12 +27,19 @@ public final class PgCluster implements AutoCloseable {
     private final Path baseDir;
     private final PgInstance primary;
     private final List<PgInstance> standbys;
+    private final String namePrefix;
+    private final List<String> rootListenAddresses;
+    private final String listenAddress;
     private volatile boolean closed;
 
-    private PgCluster(Path baseDir, PgInstance primary, List<PgInstance> standbys) {
+    private PgCluster(Path baseDir, PgInstance primary, List<PgInstance> standbys, String namePrefix,
+                      String listenAddress, List<String> rootListenAddresses) {
         this.baseDir = baseDir;
         this.primary = primary;
-        this.standbys = List.copyOf(standbys);
+        this.standbys = new CopyOnWriteArrayList<>(standbys);
+        this.namePrefix = namePrefix;
+        this.listenAddress = listenAddress;
+        this.rootListenAddresses = List.copyOf(rootListenAddresses);
     }
 
     public static Builder builder() {
@@ -43,8 +51,40 @@ public final class PgCluster implements AutoCloseable {
         return primary;
     }
 
+    /** Standbys in creation order, including those added by {@link #addStandby()}. */
     public List<PgInstance> standbys() {
-        return standbys;
+        return List.copyOf(standbys);
+    }
+
+    /** The running instance that is not in recovery (after a promotion, the promoted one). */
+    public PgInstance currentPrimary() {
+        return instances().stream().filter(i -> i.isRunning() && !i.isFrozen()).filter(i -> {
+            try {
+                return !i.isInRecovery();
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }).findFirst().orElseThrow(() -> new IllegalStateException("no running primary in " + instances()));
+    }
+
+    /**
+     * Adds a standby (root namespace) made from an online copy of the current primary and waits
+     * until it streams.
+     */
+    public synchronized PgInstance addStandby() {
+        String name = namePrefix + "-standby" + (standbys.size() + 1);
+        Path sock = baseDir.resolve(name + ".sock");
+        try {
+            Files.createDirectories(sock);
+        } catch (IOException e) {
+            throw Cmd.unchecked(e);
+        }
+        ServerUser.own(sock);
+        PgInstance s = new PgInstance(name, baseDir.resolve(name), sock, listenAddress, rootListenAddresses,
+                freePort(), null);
+        standbys.add(s);
+        s.rebuildAsStandbyOf(currentPrimary());
+        return s;
     }
 
     public PgInstance standby(int index) {
@@ -151,27 +191,24 @@ public final class PgCluster implements AutoCloseable {
             long t0 = System.nanoTime();
             Path base = createBaseDir();
             List<PgInstance> members = new ArrayList<>();
+            // Root-namespace members also listen where namespaced members come from, to be reachable.
+            Set<String> rootAddrs = new LinkedHashSet<>(List.of(listenAddress));
+            namespaces.values().forEach(n -> rootAddrs.add(n.peerAddress()));
+            List<String> rootListen = List.copyOf(rootAddrs);
             PgCluster cluster = null;
             try {
                 for (int i = 0; i <= standbys; i++) {
                     String name = namePrefix + "-" + (i == 0 ? "primary" : "standby" + i);
                     NetNamespace ns = namespaces.get(i);
-                    List<String> listen = new ArrayList<>();
-                    if (ns == null) {
-                        // Also listen where namespaced members come from, so they can reach this one.
-                        Set<String> addrs = new LinkedHashSet<>(List.of(listenAddress));
-                        namespaces.values().forEach(n -> addrs.add(n.peerAddress()));
-                        listen.addAll(addrs);
-                    } else {
-                        listen.add(ns.hostAddress());
-                    }
+                    List<String> listen = ns == null ? rootListen : List.of(ns.hostAddress());
                     Path sock = base.resolve(name + ".sock");
                     Files.createDirectories(sock);
                     members.add(new PgInstance(name, base.resolve(name), sock,
                             ns == null ? listenAddress : ns.hostAddress(), listen, freePort(), ns));
                 }
                 PgInstance primary = members.get(0);
-                cluster = new PgCluster(base, primary, members.subList(1, members.size()));
+                cluster = new PgCluster(base, primary, members.subList(1, members.size()), namePrefix, listenAddress,
+                        rootListen);
                 Leftovers.register(cluster, cluster::close);
                 initPrimary(primary, base);
                 for (PgInstance s : cluster.standbys) {
@@ -180,7 +217,8 @@ public final class PgCluster implements AutoCloseable {
                     Files.deleteIfExists(s.dataDir().resolve("postgresql.log"));
                     Files.writeString(s.dataDir().resolve("standby.signal"), "");
                     ServerUser.own(s.dataDir().resolve("standby.signal"));
-                    s.writeInstanceConf(primaryConninfoFor(primary, s));
+                    s.setPrimaryConninfo(s.conninfoToReach(primary));
+                    s.writeInstanceConf();
                 }
                 ServerUser.own(base);
                 startWithPortRetry(primary);
@@ -234,19 +272,7 @@ public final class PgCluster implements AutoCloseable {
             PgInstance.appendLines(primary.dataDir().resolve("pg_hba.conf"), List.of(
                     "host all all 198.18.0.0/15 trust",
                     "host replication all 198.18.0.0/15 trust"));
-            primary.writeInstanceConf(null);
-        }
-
-        private static String primaryConninfoFor(PgInstance primary, PgInstance standby) {
-            NetNamespace pNs = primary.namespace().orElse(null);
-            NetNamespace sNs = standby.namespace().orElse(null);
-            String host;
-            if (pNs == null && sNs != null) {
-                host = sNs.peerAddress(); // the root namespace as seen from the standby's namespace
-            } else {
-                host = primary.host();
-            }
-            return "host=" + host + " port=" + primary.port() + " user=" + PgInstance.SUPERUSER;
+            primary.writeInstanceConf();
         }
 
         private static void startWithPortRetry(PgInstance instance) {
@@ -260,22 +286,8 @@ public final class PgCluster implements AutoCloseable {
                         throw e;
                     }
                     instance.setPort(freePort());
-                    instance.writeInstanceConf(readPrimaryConninfo(instance));
+                    instance.writeInstanceConf();
                 }
-            }
-        }
-
-        private static String readPrimaryConninfo(PgInstance instance) {
-            try {
-                for (String line : Files.readAllLines(instance.dataDir().resolve(PgInstance.INSTANCE_CONF))) {
-                    if (line.startsWith("primary_conninfo = '")) {
-                        String v = line.substring("primary_conninfo = '".length(), line.length() - 1);
-                        return v.substring(0, v.indexOf(" application_name="));
-                    }
-                }
-                return null;
-            } catch (IOException e) {
-                throw Cmd.unchecked(e);
             }
         }
 

@@ -36,6 +36,7 @@ public final class PgInstance {
     private final NetNamespace namespace;
     private volatile int port;
     private volatile boolean frozen;
+    private volatile String primaryConninfo;
 
     PgInstance(String name, Path dataDir, Path socketDir, String host, List<String> listenAddresses,
                int port, NetNamespace namespace) {
@@ -262,7 +263,52 @@ public final class PgInstance {
         return listenAddresses;
     }
 
-    void writeInstanceConf(String primaryConninfo) {
+    /** Standby only: streams from {@code newPrimary} from now on (rewrites primary_conninfo and reloads). */
+    public void follow(PgInstance newPrimary) {
+        if (!Files.exists(dataDir.resolve("standby.signal"))) {
+            throw new IllegalStateException(name + " is not a standby (no standby.signal)");
+        }
+        primaryConninfo = conninfoToReach(newPrimary);
+        writeInstanceConf();
+        if (isRunning()) {
+            reload();
+        }
+    }
+
+    /**
+     * Replaces this instance's data with an online copy of {@code primary} (between pg_backup_start
+     * and pg_backup_stop) and starts it as a standby of it; e.g. to bring a failed old primary back.
+     */
+    public void rebuildAsStandbyOf(PgInstance primary) {
+        if (isRunning()) {
+            shutdownQuietly();
+        }
+        Files2.deleteTree(dataDir);
+        OnlineCopy.copy(primary, dataDir);
+        try {
+            Files.writeString(dataDir.resolve("standby.signal"), "");
+        } catch (IOException e) {
+            throw Cmd.unchecked(e);
+        }
+        primaryConninfo = conninfoToReach(primary);
+        writeInstanceConf();
+        ServerUser.own(dataDir);
+        start();
+        await(name + " streaming from " + primary.name(), Duration.ofSeconds(90),
+                () -> "streaming".equals(queryScalar("select status from pg_stat_wal_receiver")));
+    }
+
+    /** primary_conninfo for this instance to reach {@code primary}, across a namespace boundary if needed. */
+    String conninfoToReach(PgInstance primary) {
+        String h = primary.namespace == null && namespace != null ? namespace.peerAddress() : primary.host;
+        return "host=" + h + " port=" + primary.port + " user=" + SUPERUSER;
+    }
+
+    void setPrimaryConninfo(String conninfo) {
+        this.primaryConninfo = conninfo;
+    }
+
+    void writeInstanceConf() {
         List<String> lines = new ArrayList<>(List.of(
                 "# written by the pgconmgr test kit for " + name,
                 "port = " + port,

@@ -147,6 +147,22 @@ class PgClusterTest {
     }
 
     @Test
+    void addedStandbyIsCopiedOnlineAndStreams() {
+        cluster.primary().execute("create table if not exists t_added(i int)");
+        cluster.primary().execute("insert into t_added values (5)");
+        PgInstance added = cluster.addStandby();
+        try {
+            assertThat(added.isInRecovery()).isTrue();
+            assertThat(added.queryScalar("select count(*) from t_added")).isNotEqualTo("0");
+            cluster.primary().execute("insert into t_added values (6)");
+            await().ignoreExceptions().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(added.queryScalar("select count(*) from t_added where i = 6")).isEqualTo("1"));
+        } finally {
+            added.stop();
+        }
+    }
+
+    @Test
     void binDirHoldsServerProgramsAndFileFdw() {
         assertThat(PgCluster.binDir().resolve("postgres")).isExecutable();
         assertThat(PgCluster.binDir().resolve("pg_ctl")).isExecutable();
