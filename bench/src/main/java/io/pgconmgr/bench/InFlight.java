@@ -122,4 +122,41 @@ abstract class InFlight implements AutoCloseable {
             }
         };
     }
+
+    /** An aware client (conmgr tells it where to connect, then warns it on its own socket) running PgJDBC. */
+    static InFlight aware(String label, String settings, String conmgrHost, int conmgrPort, String database,
+                          Properties props, String appName) {
+        return new InFlight(label, settings, appName) {
+            private volatile AwareClient client;
+
+            @Override
+            void start() {
+                Properties p = new Properties();
+                p.putAll(props);
+                p.setProperty("ApplicationName", appName);
+                try {
+                    client = AwareClient.connect(conmgrHost, conmgrPort, "read-write", database, p);
+                } catch (java.io.IOException | SQLException e) {
+                    throw new IllegalStateException(label + ": cannot connect: " + e.getMessage(), e);
+                }
+                Thread t = new Thread(() -> {
+                    try (Statement st = client.connection().createStatement()) {
+                        st.execute(SLEEP);
+                        failed("query returned");
+                    } catch (SQLException e) {
+                        failed(client.notice() != null ? client.notice() : e.getMessage());
+                    }
+                }, "inflight-" + appName);
+                t.setDaemon(true);
+                t.start();
+            }
+
+            @Override
+            public void close() {
+                if (client != null) {
+                    client.close();
+                }
+            }
+        };
+    }
 }

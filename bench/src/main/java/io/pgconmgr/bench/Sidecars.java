@@ -1,54 +1,233 @@
 package io.pgconmgr.bench;
 
+import io.pgconmgr.testkit.NetNamespace;
 import io.pgconmgr.testkit.PgInstance;
+import io.pgconmgr.testkit.ServerUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
 
 /**
- * The project's own sidecars for a benchmark: one watchdog per PostgreSQL instance (inside the
- * instance's namespace when it has one) and one conmgr on loopback, started from the bin/ launchers.
+ * The project's own sidecars for a benchmark, started from the bin/ launchers as users run them: one
+ * watchdog per PostgreSQL instance (inside the instance's namespace when it has one) and one conmgr on
+ * loopback (as the test kit's unprivileged user: conmgr refuses root).
  */
 final class Sidecars implements AutoCloseable {
 
-    private Sidecars() {
+    /** A watched instance, and where conmgr sends that instance's proxied connections (normally the instance). */
+    record Member(PgInstance pg, String backendAddress, int backendPort) {
+        static Member of(PgInstance pg) {
+            return new Member(pg, pg.host(), pg.port());
+        }
     }
 
-    /** Starts the sidecars when their launchers and jars are built, else null (see {@link #missingReason()}). */
-    static Sidecars startIfBuilt(List<PgInstance> instances, Options options) {
-        return missingReason() == null ? new Sidecars() : null;
+    /** A running watchdog. */
+    record Watchdog(Process process, String address, int port, int httpPort) {
     }
 
-    /** Why the conmgr columns cannot be measured here, or null. */
+    static final Path ROOT = Path.of(System.getProperty("pgconmgr.root", "")).toAbsolutePath();
+
+    private final WorkDir dir = new WorkDir("sidecars");
+    private final List<Watchdog> watchdogs = new ArrayList<>();
+    private final int heartbeatInterval;
+    private final int heartbeatTimeout;
+    private final int checkAttrInterval;
+    private Process conmgr;
+    private int conmgrPort;
+    private int conmgrHttpPort;
+    private long conmgrReadyNanos;
+
+    private Sidecars(Options o) {
+        heartbeatInterval = o.integer("heartbeat-interval", 1);
+        heartbeatTimeout = o.integer("heartbeat-timeout", 3);
+        checkAttrInterval = o.integer("check-attr-interval", 1000);
+    }
+
+    /** Starts the sidecars for these instances when built, else null (see {@link #missingReason()}). */
+    static Sidecars startIfBuilt(List<PgInstance> instances, Options o) {
+        return missingReason() == null ? start(instances.stream().map(Member::of).toList(), o) : null;
+    }
+
+    static Sidecars start(List<Member> members, Options o) {
+        Sidecars s = new Sidecars(o);
+        try {
+            for (Member m : members) {
+                s.watchdogs.add(s.startWatchdog(m, o.integer("max-heartbeat-connections", -1)));
+            }
+            if (!members.isEmpty()) {
+                s.startConmgr(members);
+            }
+            return s;
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** Why the sidecar columns cannot be measured in this tree, or null. */
     static String missingReason() {
         List<String> missing = new ArrayList<>();
-        for (String launcher : List.of("bin/conmgr", "bin/watchdog")) {
-            if (!Files.isExecutable(Path.of(launcher))) {
-                missing.add(launcher);
+        for (String f : List.of("bin/conmgr", "bin/watchdog", "sidecar-conmgr/target/conmgr.jar",
+                "watchdog-sidecar/target/watchdog.jar")) {
+            if (!Files.isRegularFile(ROOT.resolve(f))) {
+                missing.add(f);
             }
         }
-        return missing.isEmpty() ? "sidecar launchers present but not wired into the bench yet"
-                : "not built in this tree: " + String.join(", ", missing);
+        return missing.isEmpty() ? null : "not built in this tree: " + String.join(", ", missing);
+    }
+
+    private Watchdog startWatchdog(Member m, int maxSessions) {
+        PgInstance pg = m.pg();
+        Optional<NetNamespace> ns = pg.namespace();
+        String address = ns.map(NetNamespace::hostAddress).orElse("127.0.0.1");
+        int port = Net.freePort();
+        int http = Net.freePort();
+        String name = "watchdog-" + pg.name();
+        StringBuilder conf = new StringBuilder()
+                .append("watchdog.port = ").append(port).append('\n')
+                .append("watchdog.http_port = ").append(http).append('\n')
+                .append("watchdog.listen_address = '").append(address).append("'\n")
+                .append("watchdog.check_attr_interval = ").append(checkAttrInterval).append('\n')
+                .append("watchdog.conninfo = 'host=").append(pg.host()).append(" port=").append(pg.port())
+                .append(" user=postgres dbname=postgres'\n");
+        if (maxSessions > 0) {
+            conf.append("watchdog.max_heartbeat_connections = ").append(maxSessions).append('\n');
+        }
+        Path file = dir.write(name + ".conf", conf.toString());
+        List<String> cmd = List.of(ROOT.resolve("bin/watchdog").toString(), "-c", file.toString());
+        Process p = ns.isPresent()
+                ? ns.get().exec(cmd, ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()))
+                : Proc.start(cmd, dir.resolve(name + ".log"));
+        awaitHttp(name, "http://" + address + ":" + http + "/ready", Duration.ofSeconds(60), p);
+        return new Watchdog(p, address, port, http);
+    }
+
+    private void startConmgr(List<Member> members) {
+        conmgrPort = Net.freePort();
+        conmgrHttpPort = Net.freePort();
+        StringBuilder conf = new StringBuilder()
+                .append("port = ").append(conmgrPort).append('\n')
+                .append("http_port = ").append(conmgrHttpPort).append('\n')
+                .append("listen_addresses = '127.0.0.1'\n")
+                .append("heartbeat_interval = ").append(heartbeatInterval).append('\n')
+                .append("heartbeat_timeout = ").append(heartbeatTimeout).append('\n')
+                .append("heartbeat_connect_interval = 1\n")
+                .append("heartbeat_connect_timeout = 2\n")
+                .append("log_min_messages = WARNING\n");
+        for (int i = 0; i < members.size(); i++) {
+            Member m = members.get(i);
+            conf.append("backend_hostaddr").append(i).append(" = '").append(m.backendAddress()).append("'\n")
+                    .append("backend_port").append(i).append(" = ").append(m.backendPort()).append('\n')
+                    .append("watchdog_port").append(i).append(" = ").append(watchdogs.get(i).port()).append('\n');
+        }
+        Path cmdata = dir.resolve("conmgr");
+        try {
+            Files.createDirectories(cmdata);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Files2.writeAll(cmdata.resolve("conmgr.conf"), conf.toString());
+        ServerUser.own(cmdata);
+        long t0 = System.nanoTime();
+        conmgr = Proc.start(ServerUser.wrap(List.of(ROOT.resolve("bin/conmgr").toString(), "-D", cmdata.toString())),
+                dir.resolve("conmgr.out"));
+        awaitHttp("conmgr", "http://127.0.0.1:" + conmgrHttpPort + "/ready", Duration.ofSeconds(60), conmgr);
+        conmgrReadyNanos = System.nanoTime() - t0;
+    }
+
+    private void awaitHttp(String what, String url, Duration timeout, Process p) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (Http.status(url) != 200) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(what + " exited with code " + p.exitValue() + ": " + tail(what));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " not ready (" + url + ") after " + timeout.toSeconds() + " s: " + tail(what));
+            }
+            Net.sleep(Duration.ofMillis(20));
+        }
+    }
+
+    private String tail(String what) {
+        for (String f : List.of(what + ".log", what + ".out")) {
+            try {
+                List<String> lines = Files.readAllLines(dir.resolve(f));
+                return String.join(" / ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+            } catch (java.io.IOException ignored) {
+                // try the next name
+            }
+        }
+        return "(no log)";
     }
 
     int conmgrPort() {
-        throw new UnsupportedOperationException();
+        return conmgrPort;
+    }
+
+    /** The process whose tree holds conmgr's JVM (runuser, then java). */
+    ProcessHandle conmgrProcess() {
+        return conmgr.toHandle();
     }
 
     long conmgrPid() {
-        throw new UnsupportedOperationException();
+        return conmgr.pid();
+    }
+
+    /** The conmgr JVM itself (for jcmd), below the runuser wrapper. */
+    long conmgrJvmPid() {
+        return jvmBelow(conmgr.toHandle());
+    }
+
+    Duration conmgrReady() {
+        return Duration.ofNanos(conmgrReadyNanos);
+    }
+
+    List<Watchdog> watchdogs() {
+        return watchdogs;
+    }
+
+    static long jvmBelow(ProcessHandle h) {
+        if (h.info().command().map(c -> c.endsWith("/java")).orElse(false)) {
+            return h.pid();
+        }
+        return h.descendants().filter(d -> d.info().command().map(c -> c.endsWith("/java")).orElse(false))
+                .findFirst().map(ProcessHandle::pid).orElse(h.pid());
     }
 
     String describe() {
-        return "";
+        return "heartbeat_interval " + heartbeatInterval + " s, heartbeat_timeout " + heartbeatTimeout
+                + " s, check_attr_interval " + checkAttrInterval + " ms";
     }
 
+    /** The conmgr clients of the failure-detection benchmark: libpq through the proxy, and an aware PgJDBC client. */
     List<InFlight> detectionClients(String prefix) {
-        return List.of();
+        Properties props = new Properties();
+        props.setProperty("user", "postgres");
+        return List.of(
+                InFlight.psql("conmgr proxy mode, libpq (psql) defaults", describe(),
+                        "host=127.0.0.1 port=" + conmgrPort + " user=postgres dbname=postgres", prefix + "conmgr_proxy"),
+                InFlight.aware("conmgr aware client, PgJDBC defaults", describe() + "; failure notice on the conmgr socket",
+                        "127.0.0.1", conmgrPort, "postgres", props, prefix + "conmgr_aware"));
     }
 
     @Override
     public void close() {
+        if (conmgr != null) {
+            conmgr.destroy(); // SIGTERM: a clean stop says goodbye to the watchdogs
+            try {
+                conmgr.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Proc.kill(conmgr);
+        }
+        for (Watchdog w : watchdogs) {
+            Proc.kill(w.process());
+        }
+        dir.close();
     }
 }
