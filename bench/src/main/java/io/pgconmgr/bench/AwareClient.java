@@ -38,7 +38,8 @@ final class AwareClient implements AutoCloseable {
             s.connect(new InetSocketAddress(conmgrHost, conmgrPort), 5000);
             s.setSoTimeout(30_000);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            out.write(startup(props.getProperty("user", "postgres"), database, target));
+            out.write(PgWire.startup("user", props.getProperty("user", "postgres"), "database", database,
+                    "_pq_.conmgr_aware", target));
             out.flush();
             DataInputStream in = new DataInputStream(s.getInputStream());
             int type = in.read();
@@ -124,21 +125,6 @@ final class AwareClient implements AutoCloseable {
         } catch (IOException ignored) {
             // closing anyway
         }
-    }
-
-    static byte[] startup(String user, String database, String target) throws IOException {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        DataOutputStream d = new DataOutputStream(body);
-        d.writeInt(196608);
-        for (String kv : new String[] {"user", user, "database", database, "_pq_.conmgr_aware", target}) {
-            d.write(kv.getBytes(StandardCharsets.UTF_8));
-            d.write(0);
-        }
-        d.write(0);
-        ByteArrayOutputStream msg = new ByteArrayOutputStream();
-        new DataOutputStream(msg).writeInt(body.size() + 4);
-        body.writeTo(msg);
-        return msg.toByteArray();
     }
 
     private static String cstring(InputStream in) throws IOException {

@@ -71,7 +71,7 @@ final class FailureDetection {
             table.note("Backend checks poll pg_stat_activity over the unix socket every ~100 ms; the cap is "
                     + cap.toSeconds() + " s.");
             table.print();
-            idlePackets(ns, idle, window);
+            idlePackets(ns, pg, idle, window, o);
         }
     }
 
@@ -138,7 +138,8 @@ final class FailureDetection {
     }
 
     /** Packets per second on the test host's link for idle connections with keepalive tuned vs. default. */
-    private static void idlePackets(NetNamespace ns, int connections, Duration window) throws Exception {
+    private static void idlePackets(NetNamespace ns, PgInstance pg, int connections, Duration window, Options o)
+            throws Exception {
         Table table = new Table("Keepalive load: packets per second on the database host's link, " + connections
                 + " idle connections from one client host", "approach", "settings", "measured pps (both directions)",
                 "expected pps");
@@ -154,9 +155,17 @@ final class FailureDetection {
             table.row("per-socket TCP keepalive, kernel defaults", "idle 7200 s", Table.fmt(defaults, 1),
                     Table.fmt(2.0 * connections / 7200, 2) + " (but a cut goes unnoticed for 2 h 11 min)");
         }
-        try (Sidecars sidecars = Sidecars.startIfBuilt(List.of(), Options.parse())) {
-            if (sidecars == null) {
-                table.note("conmgr row absent: " + Sidecars.missingReason());
+        if (Sidecars.missingReason() != null) {
+            table.note("conmgr row absent: " + Sidecars.missingReason());
+        } else {
+            // conmgr proxies the idle connections to a sink on the test host; its watchdog watches the real instance.
+            try (IdleConnections sink = IdleConnections.startSink(ns);
+                 Sidecars sidecars = Sidecars.start(List.of(new Sidecars.Member(pg, ns.hostAddress(), sink.port())), o)) {
+                double pps = sink.measureThroughConmgr(connections, window, sidecars.conmgrPort());
+                table.row("conmgr: one heartbeat link per instance, proxied connections without keepalive",
+                        sidecars.describe() + "; " + sink.proxiedSeen() + " proxied connections open at the far end",
+                        Table.fmt(pps, 1),
+                        "~4 (a heartbeat each way per interval, plus their ACKs), whatever the number of connections");
             }
         }
         table.note("Measured with the kernel's packet counters of the test host's veth over " + window.toSeconds()

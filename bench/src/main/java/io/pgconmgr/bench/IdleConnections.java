@@ -20,6 +20,7 @@ final class IdleConnections implements AutoCloseable {
     private final NetNamespace ns;
     private final Process sink;
     private final int port;
+    private volatile int proxiedSeen;
 
     private IdleConnections(NetNamespace ns, Process sink, int port) {
         this.ns = ns;
@@ -57,6 +58,42 @@ final class IdleConnections implements AutoCloseable {
             }
             Net.sleep(Duration.ofSeconds(1));
         }
+    }
+
+    /**
+     * Opens {@code n} connections to conmgr on loopback, each sending a startup packet so conmgr opens its
+     * proxied connection to the sink on the test host, then counts packets on the test host's link.
+     */
+    double measureThroughConmgr(int n, Duration window, int conmgrPort) throws IOException {
+        List<Socket> sockets = new ArrayList<>(n);
+        byte[] startup = PgWire.startup("user", "postgres", "database", "postgres");
+        try {
+            for (int i = 0; i < n; i++) {
+                Socket s = new Socket();
+                sockets.add(s);
+                s.connect(new InetSocketAddress("127.0.0.1", conmgrPort), 5000);
+                s.getOutputStream().write(startup);
+            }
+            Net.sleep(Duration.ofSeconds(3));
+            proxiedSeen = establishedAtSink();
+            return packetsPerSecond(ns, window);
+        } finally {
+            for (Socket s : sockets) {
+                s.close();
+            }
+            Net.sleep(Duration.ofSeconds(1));
+        }
+    }
+
+    /** Proxied connections the sink held during the last {@link #measureThroughConmgr} window. */
+    int proxiedSeen() {
+        return proxiedSeen;
+    }
+
+    /** Connections the sink holds right now (established TCP sockets on its port, counted by ss in the namespace). */
+    int establishedAtSink() {
+        String out = ns.run(List.of("ss", "-Htn", "state", "established", "( sport = :" + port + " )")).orThrow().output();
+        return (int) out.lines().filter(l -> !l.isBlank()).count();
     }
 
     /** Packets per second through the namespace's veth (received plus sent) over {@code window}. */
