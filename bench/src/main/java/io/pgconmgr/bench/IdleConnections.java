@@ -28,12 +28,20 @@ final class IdleConnections implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts a sink JVM (this jar) inside the namespace, listening on the test host's address. */
+    /** Starts a sink JVM (this jar) inside the namespace on the test host's address, or on loopback when ns is null. */
     static IdleConnections startSink(NetNamespace ns) {
         int port = Net.freePort();
-        Process p = ns.exec(List.of(javaBinary(), "-Xmx64m", "-XX:+UseSerialGC", "-cp", ownJar(), IdleSink.class.getName(),
-                ns.hostAddress(), String.valueOf(port)), ProcessBuilder.Redirect.DISCARD);
-        Net.awaitListening("idle sink", ns.hostAddress(), port, Duration.ofSeconds(30), p);
+        String address = ns == null ? "127.0.0.1" : ns.hostAddress();
+        List<String> cmd = List.of(javaBinary(), "-Xmx64m", "-XX:+UseSerialGC", "-cp", ownJar(), IdleSink.class.getName(),
+                address, String.valueOf(port));
+        Process p;
+        try {
+            p = ns == null ? new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                    : ns.exec(cmd, ProcessBuilder.Redirect.DISCARD);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Net.awaitListening("idle sink", address, port, Duration.ofSeconds(30), p);
         return new IdleConnections(ns, p, port);
     }
 
@@ -92,7 +100,8 @@ final class IdleConnections implements AutoCloseable {
 
     /** Connections the sink holds right now (established TCP sockets on its port, counted by ss in the namespace). */
     int establishedAtSink() {
-        String out = ns.run(List.of("ss", "-Htn", "state", "established", "( sport = :" + port + " )")).orThrow().output();
+        List<String> ss = List.of("ss", "-Htn", "state", "established", "( sport = :" + port + " )");
+        String out = ns == null ? Proc.run(ss, Duration.ofSeconds(30)).output() : ns.run(ss).orThrow().output();
         return (int) out.lines().filter(l -> !l.isBlank()).count();
     }
 

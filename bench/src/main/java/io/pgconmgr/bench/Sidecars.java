@@ -25,8 +25,15 @@ final class Sidecars implements AutoCloseable {
         }
     }
 
-    /** A running watchdog. */
-    record Watchdog(Process process, String address, int port, int httpPort) {
+    /** A running watchdog; {@code readyNanos} from exec to its first HTTP 200 on /ready. */
+    record Watchdog(Process process, String address, int port, int httpPort, long readyNanos) {
+        long jvmPid() {
+            return jvmBelow(process.toHandle());
+        }
+
+        String metricsUrl() {
+            return "http://" + address + ":" + httpPort + "/metrics";
+        }
     }
 
     static final Path ROOT = Path.of(System.getProperty("pgconmgr.root", "")).toAbsolutePath();
@@ -53,13 +60,22 @@ final class Sidecars implements AutoCloseable {
     }
 
     static Sidecars start(List<Member> members, Options o) {
+        return start(members, o, true);
+    }
+
+    /** Watchdogs only, for benchmarks that bring their own heartbeat peers. */
+    static Sidecars watchdogs(List<PgInstance> instances, Options o) {
+        return start(instances.stream().map(Member::of).toList(), o, false);
+    }
+
+    private static Sidecars start(List<Member> members, Options o, boolean withConmgr) {
         Sidecars s = new Sidecars(o);
         try {
             for (Member m : members) {
                 s.watchdogs.add(s.startWatchdog(m, o.integer("max-heartbeat-connections", -1)));
             }
-            if (!members.isEmpty()) {
-                s.startConmgr(members);
+            if (withConmgr && !members.isEmpty()) {
+                s.startConmgr(members, o.string("conmgr-java-opts", null));
             }
             return s;
         } catch (RuntimeException e) {
@@ -99,14 +115,15 @@ final class Sidecars implements AutoCloseable {
         }
         Path file = dir.write(name + ".conf", conf.toString());
         List<String> cmd = List.of(ROOT.resolve("bin/watchdog").toString(), "-c", file.toString());
+        long t0 = System.nanoTime();
         Process p = ns.isPresent()
                 ? ns.get().exec(cmd, ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()))
                 : Proc.start(cmd, dir.resolve(name + ".log"));
         awaitHttp(name, "http://" + address + ":" + http + "/ready", Duration.ofSeconds(60), p);
-        return new Watchdog(p, address, port, http);
+        return new Watchdog(p, address, port, http, System.nanoTime() - t0);
     }
 
-    private void startConmgr(List<Member> members) {
+    private void startConmgr(List<Member> members, String javaOpts) {
         conmgrPort = Net.freePort();
         conmgrHttpPort = Net.freePort();
         StringBuilder conf = new StringBuilder()
@@ -133,8 +150,12 @@ final class Sidecars implements AutoCloseable {
         Files2.writeAll(cmdata.resolve("conmgr.conf"), conf.toString());
         ServerUser.own(cmdata);
         long t0 = System.nanoTime();
-        conmgr = Proc.start(ServerUser.wrap(List.of(ROOT.resolve("bin/conmgr").toString(), "-D", cmdata.toString())),
-                dir.resolve("conmgr.out"));
+        List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin/conmgr").toString(), "-D", cmdata.toString()));
+        if (javaOpts != null) {
+            // runuser keeps the environment; env sets the launcher's variable for the conmgr user's shell
+            cmd.addAll(0, List.of("env", "CONMGR_JAVA_OPTS=" + javaOpts));
+        }
+        conmgr = Proc.start(ServerUser.wrap(cmd), dir.resolve("conmgr.out"));
         awaitHttp("conmgr", "http://127.0.0.1:" + conmgrHttpPort + "/ready", Duration.ofSeconds(60), conmgr);
         conmgrReadyNanos = System.nanoTime() - t0;
     }
@@ -162,6 +183,27 @@ final class Sidecars implements AutoCloseable {
             }
         }
         return "(no log)";
+    }
+
+    /** The conmgr launcher's JVM options in force (its default unless --conmgr-java-opts was given). */
+    static String conmgrJavaOpts(Options o) {
+        return o.string("conmgr-java-opts", launcherDefault("bin/conmgr", "CONMGR_JAVA_OPTS"));
+    }
+
+    /** The watchdog launcher's default JVM options. */
+    static String watchdogJavaOpts() {
+        return launcherDefault("bin/watchdog", "JAVA_OPTS");
+    }
+
+    /** Reads {@code ${VAR:-default}} from a launcher script, so reports show the flags actually used. */
+    static String launcherDefault(String launcher, String variable) {
+        try {
+            String text = Files.readString(ROOT.resolve(launcher));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\{" + variable + ":-([^}]*)\\}").matcher(text);
+            return m.find() ? m.group(1) : "(launcher default unknown)";
+        } catch (java.io.IOException e) {
+            return "(no " + launcher + ")";
+        }
     }
 
     int conmgrPort() {
