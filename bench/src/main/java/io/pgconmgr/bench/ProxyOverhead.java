@@ -32,7 +32,9 @@ final class ProxyOverhead {
             Pgbench.init(pg.host(), pg.port(), 1);
             try (Haproxy haproxy = new Haproxy(pg.host(), pg.port(), 8000);
                  Pgbouncer pgbouncer = new Pgbouncer(pg.host(), pg.port(), 8000, clients * 2);
-                 Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), o)) {
+                 Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), o);
+                 Sidecars alternative = o.string("conmgr-java-opts-alt", null) == null ? null : Sidecars.startIfBuilt(List.of(pg),
+                         Options.parse("--conmgr-java-opts", o.string("conmgr-java-opts-alt", null)))) {
                 List<Target> targets = new ArrayList<>(List.of(
                         new Target("direct", pg.port(), 0),
                         new Target("HAProxy 2.6 (mode tcp)", haproxy.port(), haproxy.pid()),
@@ -40,11 +42,21 @@ final class ProxyOverhead {
                 if (sidecars != null) {
                     targets.add(new Target("conmgr (proxy mode)", sidecars.conmgrPort(), sidecars.conmgrPid()));
                 }
+                if (alternative != null) {
+                    targets.add(new Target("conmgr (proxy mode), JVM flags: " + o.string("conmgr-java-opts-alt", null),
+                            alternative.conmgrPort(), alternative.conmgrPid()));
+                }
                 for (boolean connectPerTx : new boolean[] {false, true}) {
                     measure(targets, connectPerTx, clients, threads, duration, rounds);
                 }
+                if (o.flag("syscalls")) {
+                    syscalls(targets, clients, threads, duration);
+                }
                 if (sidecars == null) {
                     System.out.println("\n(conmgr column absent: " + Sidecars.missingReason() + ")");
+                } else {
+                    System.out.println("\nconmgr JVM flags: " + Sidecars.conmgrJavaOpts(o) + "; heartbeat to its watchdog "
+                            + "running during the measurement.");
                 }
             }
         }
@@ -83,6 +95,33 @@ final class ProxyOverhead {
                     Table.fmt(m / direct, 2), cpu);
         }
         problems.forEach(table::note);
+        table.print();
+    }
+
+    /** A separate pass under strace: system calls per transaction of each proxy (throughput figures are not kept). */
+    private static void syscalls(List<Target> targets, int clients, int threads, Duration duration) {
+        Table table = new Table("Proxy data path: system calls per transaction (strace -c -f, pgbench -S, persistent and -C)",
+                "path", "persistent connections", "new connection per transaction");
+        for (Target t : targets) {
+            if (t.pid() == 0) {
+                continue;
+            }
+            List<String> cells = new ArrayList<>(List.of(t.name()));
+            for (boolean connectPerTx : new boolean[] {false, true}) {
+                Table.progress("overhead: strace " + t.name() + (connectPerTx ? " -C" : ""));
+                long pid = Sidecars.jvmBelow(ProcessHandle.of(t.pid()).orElseThrow());
+                if (pid == t.pid()) {
+                    // runuser wrappers: trace the child that does the work
+                    pid = ProcessHandle.of(t.pid()).orElseThrow().children().findFirst().map(ProcessHandle::pid).orElse(t.pid());
+                }
+                try (Syscalls strace = new Syscalls(pid)) {
+                    Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
+                    cells.add(Syscalls.perTransaction(strace.stop(), r.transactions()));
+                }
+            }
+            table.row(cells.toArray());
+        }
+        table.note("strace slows the traced proxy several times over; these runs only count calls.");
         table.print();
     }
 
