@@ -16,7 +16,11 @@ public final class Net {
 
     /** A port free on loopback right now (the caller binds it soon after). */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket()) {
+            // Without SO_REUSEADDR the kernel skips ports still held by TIME_WAIT sockets, which a server
+            // binding without it (as Netty does by default) would fail on.
+            s.setReuseAddress(false);
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

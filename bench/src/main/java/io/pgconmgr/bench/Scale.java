@@ -119,7 +119,7 @@ final class Scale {
                 long rss1 = Proc.rssKib(pid);
                 long heap1 = Jvm.heapAfterGcKib(pid, ServerUser.NAME);
                 int stillOpen = countOpen(sockets);
-                table.row("client connections asked / still open after " + (5 + window.toSeconds()) + " s",
+                table.row("client connections made (TCP handshake done) / still open after " + (5 + window.toSeconds()) + " s",
                         n + " / " + stillOpen + (firstFailure.isEmpty() ? "" : " (first failure: " + firstFailure + ")"));
                 table.row("proxied connections established at the far end", atSink);
                 table.row("time to open all", Table.secs(opened));
@@ -129,6 +129,10 @@ final class Scale {
                         + perSession(rss1 - rss0, atSink) + " per proxied connection)");
                 table.row("conmgr heap after GC idle -> with connections", heap0 / 1024 + " MiB -> " + heap1 / 1024
                         + " MiB (" + perSession(heap1 - heap0, atSink) + " per proxied connection)");
+                if (atSink < n) {
+                    table.note((n - atSink) + " client connections got no instance-side connection: when conmgr runs out of file "
+                            + "descriptors it cannot accept them (EMFILE), so they wait in the kernel's accept queue, open but unserved.");
+                }
                 table.note("JVM flags of the conmgr launcher: " + Sidecars.conmgrJavaOpts(o));
                 table.note("Every proxied connection costs conmgr two sockets (client side, instance side), so one process "
                         + "under this machine's hard limit of " + hardLimit + " open files cannot hold " + hardLimit / 2

@@ -124,6 +124,21 @@ final class Sidecars implements AutoCloseable {
     }
 
     private void startConmgr(List<Member> members, String javaOpts) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                startConmgrOnce(members, javaOpts);
+                return;
+            } catch (IllegalStateException e) {
+                // Another process may have taken a port we probed: try new ones, a few times.
+                if (attempt >= 3 || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+                    throw e;
+                }
+                Proc.kill(conmgr);
+            }
+        }
+    }
+
+    private void startConmgrOnce(List<Member> members, String javaOpts) {
         conmgrPort = Net.freePort();
         conmgrHttpPort = Net.freePort();
         StringBuilder conf = new StringBuilder()
@@ -148,6 +163,7 @@ final class Sidecars implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         Files2.writeAll(cmdata.resolve("conmgr.conf"), conf.toString());
+        Files2.writeAll(dir.resolve("conmgr.out"), "");
         ServerUser.own(cmdata);
         long t0 = System.nanoTime();
         List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin/conmgr").toString(), "-D", cmdata.toString()));
