@@ -44,11 +44,23 @@ done
 # Build what is missing or stale: the bench jar, and the sidecars when their modules exist.
 jar=bench/target/pgconmgr-bench.jar
 modules=bench
+sources=(bench/src testkit/src protocol/src)
 for m in sidecar-conmgr watchdog-sidecar; do
-  [ -d "$m/src/main" ] && modules="$modules,$m"
+  if [ -d "$m/src/main" ]; then
+    modules="$modules,$m"
+    sources+=("$m/src")
+  fi
 done
-stale=$([ -f "$jar" ] && find bench/src testkit/src protocol/src sidecar-conmgr/src watchdog-sidecar/src \
-  -newer "$jar" -type f 2>/dev/null | head -1 || echo missing)
+stale=missing
+if [ -f "$jar" ]; then
+  stale=$(find "${sources[@]}" -newer "$jar" -type f | head -1)
+  for built in sidecar-conmgr/target/conmgr.jar watchdog-sidecar/target/watchdog.jar; do
+    m=${built%%/*}
+    if [ -d "$m/src/main" ] && { [ ! -f "$built" ] || [ -n "$(find "$m/src" -newer "$built" -type f | head -1)" ]; }; then
+      stale="$built"
+    fi
+  done
+fi
 if [ -n "$stale" ]; then
   echo "[bench] building $modules (mvn package, tests skipped)" >&2
   mvn -B -q -DskipTests package -pl "$modules" -am >&2
