@@ -52,6 +52,9 @@ final class ProxyOverhead {
                 if (o.flag("syscalls")) {
                     syscalls(targets, clients, threads, duration);
                 }
+                if (o.flag("perf")) {
+                    perf(targets, clients, threads, duration);
+                }
                 if (sidecars == null) {
                     System.out.println("\n(conmgr column absent: " + Sidecars.missingReason() + ")");
                 } else {
@@ -109,11 +112,7 @@ final class ProxyOverhead {
             List<String> cells = new ArrayList<>(List.of(t.name()));
             for (boolean connectPerTx : new boolean[] {false, true}) {
                 Table.progress("overhead: strace " + t.name() + (connectPerTx ? " -C" : ""));
-                long pid = Sidecars.jvmBelow(ProcessHandle.of(t.pid()).orElseThrow());
-                if (pid == t.pid()) {
-                    // runuser wrappers: trace the child that does the work
-                    pid = ProcessHandle.of(t.pid()).orElseThrow().children().findFirst().map(ProcessHandle::pid).orElse(t.pid());
-                }
+                long pid = worker(t.pid());
                 try (Syscalls strace = new Syscalls(pid)) {
                     Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
                     cells.add(Syscalls.perTransaction(strace.stop(), r.transactions()));
@@ -123,6 +122,34 @@ final class ProxyOverhead {
         }
         table.note("strace slows the traced proxy several times over; these runs only count calls.");
         table.print();
+    }
+
+    /** A separate pass under perf record: where each proxy's CPU goes (kernel, JIT code, JVM, libraries). */
+    private static void perf(List<Target> targets, int clients, int threads, Duration duration) {
+        Table table = new Table("Proxy CPU by shared object (perf record -F 999, pgbench -S persistent)", "path", "tps", "CPU split");
+        for (Target t : targets) {
+            if (t.pid() == 0) {
+                continue;
+            }
+            Table.progress("overhead: perf " + t.name());
+            long pid = worker(t.pid());
+            try (PerfDso perf = new PerfDso(pid, duration)) {
+                Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, false);
+                table.row(t.name(), Table.fmt(r.tps(), 0), perf.report());
+            }
+        }
+        table.print();
+    }
+
+    /** The process doing a target's work: the JVM below a launcher, or the child of a runuser wrapper. */
+    private static long worker(long pid) {
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
+        long jvm = Sidecars.jvmBelow(h);
+        if (jvm != pid) {
+            return jvm;
+        }
+        return h.info().command().map(c -> c.endsWith("/runuser")).orElse(false)
+                ? h.children().findFirst().map(ProcessHandle::pid).orElse(pid) : pid;
     }
 
     private static double mean(List<Double> values) {
