@@ -20,6 +20,16 @@ final class Footprint {
         }
         int starts = o.integer("starts", 3);
         Duration load = o.seconds("duration", 10);
+        String conmgrFlags = Sidecars.imageJvmFlags("Dockerfile.sidecar");
+        String watchdogFlags = Sidecars.imageJvmFlags("Dockerfile.watchdog");
+        List<String> args = new ArrayList<>();
+        if (conmgrFlags != null) {
+            args.addAll(List.of("--conmgr-java-opts", conmgrFlags));
+        }
+        if (watchdogFlags != null) {
+            args.addAll(List.of("--watchdog-java-opts", watchdogFlags));
+        }
+        Options so = Options.parse(args.toArray(String[]::new));
         List<String> conmgrReady = new ArrayList<>();
         List<String> watchdogReady = new ArrayList<>();
         Table table = new Table("Footprint: conmgr and watchdog sidecars (one instance, " + starts + " cold starts)",
@@ -28,7 +38,7 @@ final class Footprint {
             PgInstance pg = cluster.primary();
             Pgbench.init(pg.host(), pg.port(), 1);
             for (int i = 1; i <= starts; i++) {
-                try (Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), o)) {
+                try (Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), so)) {
                     Sidecars.Watchdog w = sidecars.watchdogs().get(0);
                     watchdogReady.add(Table.fmt(w.readyNanos() / 1e6, 0) + " ms");
                     conmgrReady.add(Table.fmt(sidecars.conmgrReady().toNanos() / 1e6, 0) + " ms");
@@ -70,10 +80,15 @@ final class Footprint {
                     table.row("heap after GC, after the load",
                             Jvm.heapAfterGcKib(cPid, io.pgconmgr.testkit.ServerUser.NAME) / 1024 + " MiB",
                             Jvm.heapAfterGcKib(wPid, null) / 1024 + " MiB");
-                    table.row("JVM flags (launcher defaults)", Sidecars.conmgrJavaOpts(o), Sidecars.watchdogJavaOpts());
+                    table.row("JVM flags", conmgrFlags != null ? conmgrFlags + " (Dockerfile.sidecar)"
+                                    : Sidecars.conmgrJavaOpts(o) + " (launcher default: no Dockerfile.sidecar here)",
+                            watchdogFlags != null ? watchdogFlags + " (Dockerfile.watchdog)"
+                                    : Sidecars.watchdogJavaOpts() + " (launcher default: no Dockerfile.watchdog here)");
                 }
             }
         }
+        table.note("The images also map an AppCDS archive made at image build; these runs do not have it, so the "
+                + "images should start faster than shown.");
         table.note("conmgr's ready time includes the JVM start, loading conmgr.conf, the heartbeat to the watchdog and "
                 + "its first attribute answer (/ready waits for a primary); the watchdog's includes its first check of PostgreSQL.");
         table.print();

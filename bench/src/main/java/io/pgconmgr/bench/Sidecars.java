@@ -43,6 +43,7 @@ final class Sidecars implements AutoCloseable {
     private final int heartbeatInterval;
     private final int heartbeatTimeout;
     private final int checkAttrInterval;
+    private final String watchdogJavaOpts;
     private Process conmgr;
     private int conmgrPort;
     private int conmgrHttpPort;
@@ -52,6 +53,7 @@ final class Sidecars implements AutoCloseable {
         heartbeatInterval = o.integer("heartbeat-interval", 1);
         heartbeatTimeout = o.integer("heartbeat-timeout", 3);
         checkAttrInterval = o.integer("check-attr-interval", 1000);
+        watchdogJavaOpts = o.string("watchdog-java-opts", null);
     }
 
     /** Starts the sidecars for these instances when built, else null (see {@link #missingReason()}). */
@@ -114,7 +116,10 @@ final class Sidecars implements AutoCloseable {
             conf.append("watchdog.max_heartbeat_connections = ").append(maxSessions).append('\n');
         }
         Path file = dir.write(name + ".conf", conf.toString());
-        List<String> cmd = List.of(ROOT.resolve("bin/watchdog").toString(), "-c", file.toString());
+        List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin/watchdog").toString(), "-c", file.toString()));
+        if (watchdogJavaOpts != null) {
+            cmd.addAll(0, List.of("env", "JAVA_OPTS=" + watchdogJavaOpts));
+        }
         long t0 = System.nanoTime();
         Process p = ns.isPresent()
                 ? ns.get().exec(cmd, ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()))
@@ -209,6 +214,25 @@ final class Sidecars implements AutoCloseable {
     /** The watchdog launcher's default JVM options. */
     static String watchdogJavaOpts() {
         return launcherDefault("bin/watchdog", "JAVA_OPTS");
+    }
+
+    /**
+     * The JVM flags an image sets (ENV JVM_DEFAULTS of its Dockerfile), without the image-only paths
+     * (library path, temp dirs) and without the AppCDS archive, which only exists in the image; null
+     * when the Dockerfile is not in this tree.
+     */
+    static String imageJvmFlags(String dockerfile) {
+        try {
+            String text = Files.readString(ROOT.resolve(dockerfile)).replace("\\\n", " ");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("ENV JVM_DEFAULTS=\"([^\"]*)\"").matcher(text);
+            if (!m.find()) {
+                return null;
+            }
+            return java.util.Arrays.stream(m.group(1).trim().split("\\s+")).filter(f -> f.startsWith("-X"))
+                    .collect(java.util.stream.Collectors.joining(" "));
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     /** Reads {@code ${VAR:-default}} from a launcher script, so reports show the flags actually used. */
