@@ -33,21 +33,30 @@ public final class Bench {
         }
         Options options = Options.parse(Arrays.copyOfRange(args, 1, args.length));
         System.out.println("## bench " + String.join(" ", args) + " — " + Instant.now() + " — " + Machine.describe());
+        boolean ok = true;
         if (args[0].equals("all")) {
             for (Map.Entry<String, Benchmark> b : BENCHMARKS.entrySet()) {
-                runOne(b.getKey(), b.getValue(), options);
+                ok &= runOne(b.getKey(), b.getValue(), options);
             }
         } else {
-            runOne(args[0], BENCHMARKS.get(args[0]), options);
+            ok = runOne(args[0], BENCHMARKS.get(args[0]), options);
         }
         // Testkit's shutdown hooks remove leftovers; exit explicitly so no stray non-daemon thread keeps us alive.
-        System.exit(0);
+        System.exit(ok ? 0 : 1);
     }
 
-    private static void runOne(String name, Benchmark b, Options options) throws Exception {
+    /** Runs one benchmark; a failure is reported in the output and the next benchmark still runs. */
+    private static boolean runOne(String name, Benchmark b, Options options) {
         long t0 = System.nanoTime();
         Table.progress(name + ": start");
-        b.run(options);
-        Table.progress(name + ": done in " + Table.secs(System.nanoTime() - t0));
+        try {
+            b.run(options);
+            Table.progress(name + ": done in " + Table.secs(System.nanoTime() - t0));
+            return true;
+        } catch (Exception | Error e) {
+            System.out.println("\n### " + name + ": FAILED after " + Table.secs(System.nanoTime() - t0) + "\n\n" + e);
+            e.printStackTrace();
+            return false;
+        }
     }
 }
