@@ -36,8 +36,9 @@ final class IdleConnections implements AutoCloseable {
                 address, String.valueOf(port));
         Process p;
         try {
-            p = ns == null ? new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-                    : ns.exec(cmd, ProcessBuilder.Redirect.DISCARD);
+            p = Proc.track(ns == null
+                    ? new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                    : ns.exec(cmd, ProcessBuilder.Redirect.DISCARD));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -58,7 +58,7 @@ abstract class InFlight implements AutoCloseable {
                 List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
                         conninfo + " application_name=" + appName, "-c", SLEEP));
                 try {
-                    process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                    process = Proc.track(new ProcessBuilder(cmd).redirectErrorStream(true).start());
                 } catch (java.io.IOException e) {
                     throw new IllegalStateException("cannot start psql: " + e.getMessage(), e);
                 }

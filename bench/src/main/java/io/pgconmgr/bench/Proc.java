@@ -17,6 +17,22 @@ public final class Proc {
     }
 
     private static final long CLOCK_TICKS = 100; // USER_HZ on Linux x86_64
+    private static final java.util.Set<Process> STARTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        // Children outlive a JVM stopped by a signal: kill what is still running (servers, clients, sidecars).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> STARTED.forEach(p -> {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }), "bench-children-reaper"));
+    }
+
+    /** Remembers a long-running child so a JVM stopped by a signal still kills it. */
+    public static Process track(Process p) {
+        STARTED.add(p);
+        p.onExit().thenRun(() -> STARTED.remove(p));
+        return p;
+    }
 
     private Proc() {
     }
@@ -26,7 +42,7 @@ public final class Proc {
         try {
             Path out = Files.createTempFile("pgconmgr-bench-", ".out");
             try {
-                Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                Process p = track(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start());
                 boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 if (!done) {
                     kill(p);
@@ -46,8 +62,8 @@ public final class Proc {
     /** Starts a long-running process with its output in {@code log}. */
     public static Process start(List<String> command, Path log) {
         try {
-            return new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            return track(new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + command + ": " + e.getMessage(), e);
         }

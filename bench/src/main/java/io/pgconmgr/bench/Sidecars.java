@@ -122,7 +122,7 @@ final class Sidecars implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         Process p = ns.isPresent()
-                ? ns.get().exec(cmd, ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile()))
+                ? Proc.track(ns.get().exec(cmd, ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())))
                 : Proc.start(cmd, dir.resolve(name + ".log"));
         awaitHttp(name, "http://" + address + ":" + http + "/ready", Duration.ofSeconds(60), p);
         return new Watchdog(p, address, port, http, System.nanoTime() - t0);
