@@ -33,8 +33,7 @@ final class ProxyOverhead {
             try (Haproxy haproxy = new Haproxy(pg.host(), pg.port(), 8000);
                  Pgbouncer pgbouncer = new Pgbouncer(pg.host(), pg.port(), 8000, clients * 2);
                  Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), o);
-                 Sidecars alternative = o.string("conmgr-java-opts-alt", null) == null ? null : Sidecars.startIfBuilt(List.of(pg),
-                         Options.parse("--conmgr-java-opts", o.string("conmgr-java-opts-alt", null)))) {
+                 Sidecars alternative = alternative(pg, o)) {
                 List<Target> targets = new ArrayList<>(List.of(
                         new Target("direct", pg.port(), 0),
                         new Target("HAProxy 2.6 (mode tcp)", haproxy.port(), haproxy.pid()),
@@ -43,7 +42,7 @@ final class ProxyOverhead {
                     targets.add(new Target("conmgr (proxy mode)", sidecars.conmgrPort(), sidecars.conmgrPid()));
                 }
                 if (alternative != null) {
-                    targets.add(new Target("conmgr (proxy mode), JVM flags: " + o.string("conmgr-java-opts-alt", null),
+                    targets.add(new Target("conmgr (proxy mode), " + o.string("alt-label", "variant"),
                             alternative.conmgrPort(), alternative.conmgrPid()));
                 }
                 for (boolean connectPerTx : new boolean[] {false, true}) {
@@ -122,6 +121,21 @@ final class ProxyOverhead {
         }
         table.note("strace slows the traced proxy several times over; these runs only count calls.");
         table.print();
+    }
+
+    /**
+     * A second conmgr column for tuning experiments, same run: other JVM flags ({@code --alt-conmgr-java-opts})
+     * and/or another build of the jar ({@code --alt-conmgr-jar}), labelled {@code --alt-label}.
+     */
+    private static Sidecars alternative(PgInstance pg, Options o) {
+        List<String> args = new ArrayList<>();
+        if (o.string("alt-conmgr-java-opts", null) != null) {
+            args.addAll(List.of("--conmgr-java-opts", o.string("alt-conmgr-java-opts", null)));
+        }
+        if (o.string("alt-conmgr-jar", null) != null) {
+            args.addAll(List.of("--conmgr-jar", o.string("alt-conmgr-jar", null)));
+        }
+        return args.isEmpty() ? null : Sidecars.startIfBuilt(List.of(pg), Options.parse(args.toArray(String[]::new)));
     }
 
     /** A separate pass under perf record: where each proxy's CPU goes (kernel, JIT code, JVM, libraries). */

@@ -77,7 +77,7 @@ final class Sidecars implements AutoCloseable {
                 s.watchdogs.add(s.startWatchdog(m, o.integer("max-heartbeat-connections", -1)));
             }
             if (withConmgr && !members.isEmpty()) {
-                s.startConmgr(members, o.string("conmgr-java-opts", null));
+                s.startConmgr(members, o.string("conmgr-java-opts", null), o.string("conmgr-jar", null));
             }
             return s;
         } catch (RuntimeException e) {
@@ -128,10 +128,10 @@ final class Sidecars implements AutoCloseable {
         return new Watchdog(p, address, port, http, System.nanoTime() - t0);
     }
 
-    private void startConmgr(List<Member> members, String javaOpts) {
+    private void startConmgr(List<Member> members, String javaOpts, String jar) {
         for (int attempt = 1; ; attempt++) {
             try {
-                startConmgrOnce(members, javaOpts);
+                startConmgrOnce(members, javaOpts, jar);
                 return;
             } catch (IllegalStateException e) {
                 // Another process may have taken a port we probed: try new ones, a few times.
@@ -143,7 +143,7 @@ final class Sidecars implements AutoCloseable {
         }
     }
 
-    private void startConmgrOnce(List<Member> members, String javaOpts) {
+    private void startConmgrOnce(List<Member> members, String javaOpts, String jar) {
         conmgrPort = Net.freePort();
         conmgrHttpPort = Net.freePort();
         StringBuilder conf = new StringBuilder()
@@ -172,9 +172,17 @@ final class Sidecars implements AutoCloseable {
         ServerUser.own(cmdata);
         long t0 = System.nanoTime();
         List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("bin/conmgr").toString(), "-D", cmdata.toString()));
+        List<String> env = new ArrayList<>();
         if (javaOpts != null) {
-            // runuser keeps the environment; env sets the launcher's variable for the conmgr user's shell
-            cmd.addAll(0, List.of("env", "CONMGR_JAVA_OPTS=" + javaOpts));
+            env.add("CONMGR_JAVA_OPTS=" + javaOpts);
+        }
+        if (jar != null) {
+            env.add("CONMGR_JAR=" + Path.of(jar).toAbsolutePath());
+        }
+        if (!env.isEmpty()) {
+            // the launcher reads these variables; env sets them below runuser
+            cmd.addAll(0, env);
+            cmd.add(0, "env");
         }
         conmgr = Proc.start(ServerUser.wrap(cmd), dir.resolve("conmgr.out"));
         awaitHttp("conmgr", "http://127.0.0.1:" + conmgrHttpPort + "/ready", Duration.ofSeconds(60), conmgr);
