@@ -45,9 +45,10 @@ final class ProxyOverhead {
                     targets.add(new Target("conmgr (proxy mode), " + o.string("alt-label", "variant"),
                             alternative.conmgrPort(), alternative.conmgrPid()));
                 }
-                for (boolean connectPerTx : new boolean[] {false, true}) {
-                    measure(targets, connectPerTx, clients, threads, duration, rounds);
-                }
+                measure(targets, false, clients, threads, duration, rounds, "(persistent connections)");
+                // One client leaves the 2 cores unsaturated: the latency a proxy adds per round trip.
+                measure(targets, false, 1, 1, duration, rounds, "(one persistent connection: added latency)");
+                measure(targets, true, clients, threads, duration, rounds, "-C (new connection per transaction)");
                 if (o.flag("syscalls")) {
                     syscalls(targets, clients, threads, duration);
                 }
@@ -65,18 +66,20 @@ final class ProxyOverhead {
     }
 
     private static void measure(List<Target> targets, boolean connectPerTx, int clients, int threads,
-                                Duration duration, int rounds) {
+                                Duration duration, int rounds, String what) {
         Map<Target, List<Double>> tps = new LinkedHashMap<>();
         Map<Target, Long> cpuMs = new LinkedHashMap<>();
         Map<Target, Long> transactions = new LinkedHashMap<>();
+        Map<Target, List<Double>> latency = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             for (Target t : targets) {
-                Table.progress("overhead: " + t.name() + (connectPerTx ? " -C" : "") + " round " + round);
+                Table.progress("overhead: " + t.name() + " " + what + " round " + round);
                 long cpu0 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
                 Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
                 long cpu1 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
                 tps.computeIfAbsent(t, k -> new ArrayList<>()).add(r.tps());
+                latency.computeIfAbsent(t, k -> new ArrayList<>()).add(r.latencyMs());
                 cpuMs.merge(t, cpu1 - cpu0, Long::sum);
                 transactions.merge(t, Math.max(0, r.transactions()), Long::sum);
                 if (!r.ok()) {
@@ -85,16 +88,19 @@ final class ProxyOverhead {
             }
         }
         double direct = mean(tps.get(targets.get(0)));
-        Table table = new Table("Proxy overhead: pgbench -S " + (connectPerTx ? "-C (new connection per transaction)"
-                : "(persistent connections)") + ", -c " + clients + " -j " + threads + " -T " + duration.toSeconds()
-                + ", " + rounds + " interleaved rounds",
-                "path", "tps (mean)", "tps per round", "ratio to direct", "proxy CPU per 1k tx");
+        double directLatency = mean(latency.get(targets.get(0)));
+        Table table = new Table("Proxy overhead: pgbench -S " + what + ", -c " + clients + " -j " + threads + " -T "
+                + duration.toSeconds() + ", " + rounds + " interleaved rounds",
+                "path", "tps (mean)", "tps per round", "ratio to direct", "latency avg (added)", "proxy CPU per 1k tx");
         for (Target t : targets) {
             double m = mean(tps.get(t));
             long tx = transactions.get(t);
             String cpu = t.pid() == 0 ? "-" : tx > 0 ? Table.fmt(cpuMs.get(t) * 1000.0 / tx, 1) + " ms" : "n/a";
+            double lat = mean(latency.get(t));
+            String latCell = Double.isNaN(lat) ? "n/a" : Table.fmt(lat * 1000, 0) + " µs"
+                    + (t.pid() == 0 ? "" : " (+" + Table.fmt((lat - directLatency) * 1000, 0) + ")");
             table.row(t.name(), Table.fmt(m, 0), tps.get(t).stream().map(v -> Table.fmt(v, 0)).toList(),
-                    Table.fmt(m / direct, 2), cpu);
+                    Table.fmt(m / direct, 2), latCell, cpu);
         }
         problems.forEach(table::note);
         table.print();
