@@ -1,0 +1,50 @@
+package io.pgconmgr.watchdog;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.function.Supplier;
+
+/** The watchdog's Prometheus meters (names documented in docs/watchdog.md). */
+final class WatchdogMetrics {
+  final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  final Counter heartbeatsSent = counter("watchdog.heartbeats.sent", "Heartbeat frames sent");
+  final Counter heartbeatsReceived =
+      counter("watchdog.heartbeats.received", "Heartbeat frames received");
+  final Counter attributeChanges =
+      counter("watchdog.attribute.changes", "Attribute changes pushed to the peers");
+  final Counter backendsTerminated = counter("watchdog.backends.terminated",
+      "Backends terminated because their client's conmgr was lost");
+  final Counter malformedFrames = counter("watchdog.frames.rejected",
+      "Connections closed for a malformed, oversize or unexpected frame");
+  final Timer checkLatency = Timer.builder("watchdog.attribute.check")
+      .description("Duration of one attribute check (failed checks included)")
+      .publishPercentileHistogram(false)
+      .register(registry);
+
+  private Counter counter(String name, String help) {
+    return Counter.builder(name).description(help).register(registry);
+  }
+
+  /** Peers lost, by reason: timeout, goodbye, closed, restart. */
+  Counter lostPeers(String reason) {
+    return Counter.builder("watchdog.peers.lost").description("Heartbeat peers declared lost")
+        .tag("reason", reason).register(registry);
+  }
+
+  /** Sessions refused, by reason: limit, version, timing, hello_timeout. */
+  Counter refusedSessions(String reason) {
+    return Counter.builder("watchdog.sessions.refused").description("Heartbeat sessions refused")
+        .tag("reason", reason).register(registry);
+  }
+
+  void gauge(String name, String help, Supplier<Number> value) {
+    Gauge.builder(name, value).description(help).register(registry);
+  }
+
+  String scrape() {
+    return registry.scrape();
+  }
+}
