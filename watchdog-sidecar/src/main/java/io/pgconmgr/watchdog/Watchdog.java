@@ -241,6 +241,7 @@ public final class Watchdog implements AutoCloseable {
     terminator.close();
     checker.close();
     scheduler.shutdownNow();
+    metrics.close();
     log.info("watchdog stopped");
   }
 }

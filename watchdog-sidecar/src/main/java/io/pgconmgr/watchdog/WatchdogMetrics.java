@@ -3,12 +3,19 @@ package io.pgconmgr.watchdog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.Supplier;
 
 /** The watchdog's Prometheus meters (names documented in docs/watchdog.md). */
-final class WatchdogMetrics {
+final class WatchdogMetrics implements AutoCloseable {
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   final Counter heartbeatsSent = counter("watchdog.heartbeats.sent", "Heartbeat frames sent");
   final Counter heartbeatsReceived =
@@ -23,6 +30,16 @@ final class WatchdogMetrics {
       .description("Duration of one attribute check (failed checks included)")
       .publishPercentileHistogram(false)
       .register(registry);
+
+  WatchdogMetrics() {
+    // Process and JVM figures: the per-session footprint is read from these.
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+  }
 
   private Counter counter(String name, String help) {
     return Counter.builder(name).description(help).register(registry);
@@ -46,5 +63,11 @@ final class WatchdogMetrics {
 
   String scrape() {
     return registry.scrape();
+  }
+
+  @Override
+  public void close() {
+    gcMetrics.close();
+    registry.close();
   }
 }
