@@ -29,6 +29,7 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
   private static final Logger log = LoggerFactory.getLogger(HeartbeatSessionHandler.class);
   /** A connection that has not said Hello by then is closed (conmgr's connect timeout default). */
   static final long HELLO_TIMEOUT_MS = 10_000;
+  private static final long GRID_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final SessionRegistry registry;
   private final WatchdogMetrics metrics;
@@ -113,9 +114,13 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
     log.info("heartbeat session from {} ({}): interval {} ms, timeout {} ms", peer.endpoint(),
         peer.peerName(), peer.heartbeatIntervalMs(), peer.heartbeatTimeoutMs());
     ctx.writeAndFlush(attributes.get());
-    long interval = hello.heartbeatIntervalMs();
-    timer = ctx.executor().scheduleAtFixedRate(this::sendHeartbeat, interval, interval,
-        TimeUnit.MILLISECONDS);
+    // Heartbeats start on a 100 ms grid: sessions with the same interval on one event loop
+    // then share a wake-up instead of each costing its own (thousands of sessions per loop).
+    long interval = TimeUnit.MILLISECONDS.toNanos(hello.heartbeatIntervalMs());
+    long grid = Math.min(interval, GRID_NANOS);
+    long first = interval + grid - (System.nanoTime() + interval) % grid;
+    timer = ctx.executor().scheduleAtFixedRate(this::sendHeartbeat, first, interval,
+        TimeUnit.NANOSECONDS);
   }
 
   private void sendHeartbeat() {

@@ -109,6 +109,30 @@ class InstanceAttributesTest {
   }
 
   @Test
+  void aFrozenInstanceIsReportedUnreachableAfterTheCheckTimeout() throws Exception {
+    try (PgCluster cluster = Pg.cluster(0);
+         Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).checkAttrIntervalMs(200)
+             .checkTimeoutMs(1000).build());
+         TestPeer peer = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 3000)) {
+      peer.awaitAttributes(Duration.ofSeconds(5), Attributes::reachable);
+      Thread.sleep(1000);
+      assertThat(peer.frames(Attributes.class)).hasSize(1);
+
+      cluster.primary().freeze(); // SIGSTOP: sockets stay open, nothing answers
+      long t0 = System.nanoTime();
+      TestPeer.Received down = peer.awaitAttributes(Duration.ofSeconds(10),
+          a -> !a.reachable());
+      System.out.printf("frozen instance reported unreachable after %d ms"
+          + " (check_timeout 1000 ms)%n", (down.atNanos() - t0) / 1_000_000);
+
+      cluster.primary().thaw();
+      await().atMost(Duration.ofSeconds(15))
+          .until(() -> peer.lastAttributes().orElseThrow().reachable());
+      assertThat(peer.isOpen()).isTrue();
+    }
+  }
+
+  @Test
   void pgxStatWatchdogShowsEachInstancesOwnPeersWithSqlOnPrimaryAndStandby() throws Exception {
     try (PgCluster cluster = Pg.cluster(1)) {
       PgInstance primary = cluster.primary();

@@ -26,7 +26,7 @@ class TerminatorTest {
 
   @BeforeAll
   static void startPostgres() throws Exception {
-    cluster = Pg.cluster(0);
+    cluster = Pg.cluster(1); // the standby's walsender connects from 127.0.0.1
     pg = cluster.primary();
   }
 
@@ -119,7 +119,7 @@ class TerminatorTest {
   }
 
   @Test
-  void sparesBackendsThatStartedAfterTheLossAndItsOwnConnections() throws Exception {
+  void sparesBackendsThatStartedAfterTheLossItsOwnConnectionsAndReplication() throws Exception {
     Watchdog w = track(Watchdog.start(Pg.settings(pg).build()));
     Connection before = sql("127.0.0.7");
     Thread.sleep(200);
@@ -137,13 +137,19 @@ class TerminatorTest {
     Thread.sleep(500);
     assertThat(Pg.alive(after)).isTrue();
 
-    // The watchdog's own connections come from 127.0.0.1 like these; they are never touched.
+    // The watchdog's own connections and the standby's replication connection come from
+    // 127.0.0.1 like this client; only the client is terminated.
+    String walsender = pg.queryScalar("SELECT pid FROM pg_stat_activity"
+        + " WHERE backend_type = 'walsender' AND client_addr = '127.0.0.1'");
+    assertThat(walsender).isNotNull();
     Connection local = sql("127.0.0.1");
     t.peerLost(InetAddress.getByName("127.0.0.1"), Instant.now());
     await().atMost(Duration.ofSeconds(5)).until(() -> !Pg.alive(local));
     assertThat(pg.queryScalar("SELECT count(*) FROM pg_stat_activity WHERE application_name"
         + " IN ('pgconmgr-watchdog-checker', 'pgconmgr-watchdog-terminator')")).isEqualTo("3");
     assertThat(w.attributes().reachable()).isTrue();
+    assertThat(pg.queryScalar("SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender'"))
+        .isEqualTo(walsender);
   }
 
   @Test
