@@ -124,8 +124,9 @@ final class AttributeChecker implements AutoCloseable {
       if (connection == null) {
         connect();
       }
+      // Bounded by the connection's socketTimeout, not a query timeout: PgJDBC's query timeout
+      // sends a cancel request and waits for it, and a frozen server never answers that either.
       try (PreparedStatement st = connection.prepareStatement(QUERY)) {
-        st.setQueryTimeout(timeoutSeconds());
         try (ResultSet rs = st.executeQuery()) {
           rs.next();
           onMaxConnections.accept(rs.getInt(7));

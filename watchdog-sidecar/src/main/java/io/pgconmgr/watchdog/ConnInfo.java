@@ -174,6 +174,7 @@ public final class ConnInfo {
     p.setProperty("loginTimeout", String.valueOf(timeoutSeconds));
     // A frozen instance must not hang a check forever.
     p.setProperty("socketTimeout", String.valueOf(timeoutSeconds));
+    p.setProperty("cancelSignalTimeout", String.valueOf(timeoutSeconds));
     p.setProperty("tcpKeepAlive", "true");
     get("sslmode").ifPresent(v -> p.setProperty("sslmode", v));
     get("sslrootcert").ifPresent(v -> p.setProperty("sslrootcert", v));

@@ -227,8 +227,9 @@ public final class Watchdog implements AutoCloseable {
   }
 
   /**
-   * Stops everything. Sessions end without counting as lost (nothing is terminated) and the
-   * state file keeps them, so a restarted watchdog still knows its peers.
+   * Stops everything. Sessions end with a Goodbye but without counting as lost (nothing is
+   * terminated); pgx_stat_watchdog becomes empty while the state file keeps them, so a
+   * restarted watchdog still knows its peers.
    */
   @Override
   public void close() {
@@ -238,6 +239,10 @@ public final class Watchdog implements AutoCloseable {
     }
     registry.shutdown("watchdog shutting down");
     server.close();
+    if (settings.statFile() != null && heartbeatAddress != null) {
+      // No conmgr is connected to a stopped watchdog; the state file keeps them for the restart.
+      write(settings.statFile(), SessionFiles.statCsv(List.of()));
+    }
     terminator.close();
     checker.close();
     scheduler.shutdownNow();

@@ -30,6 +30,10 @@ public final class WatchdogMain {
   }
 
   public static void main(String[] args) {
+    // Our log format for the program, without imposing it on code that embeds a Watchdog.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "watchdog-logback.xml");
+    }
     int code = run(args, System.out, System.err);
     if (code >= 0) {
       System.exit(code);
