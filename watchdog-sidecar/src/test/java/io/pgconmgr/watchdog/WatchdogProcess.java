@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.pgconmgr.testkit.NetNamespace;
 import org.awaitility.Awaitility;
 
 /**
@@ -22,25 +23,37 @@ import org.awaitility.Awaitility;
  */
 final class WatchdogProcess implements AutoCloseable {
   final Process process;
+  final String host;
   final int port;
   final int httpPort;
   final Path log;
 
-  private WatchdogProcess(Process process, int port, int httpPort, Path log) {
+  private WatchdogProcess(Process process, String host, int port, int httpPort, Path log) {
     this.process = process;
+    this.host = host;
     this.port = port;
     this.httpPort = httpPort;
     this.log = log;
   }
 
-  /** Starts with {@code extraSettings} lines added, and waits until /live answers. */
+  /** Starts on 127.0.0.1 with {@code extraSettings} lines added; waits until /live answers. */
   static WatchdogProcess start(Path dir, String conninfo, List<String> jvmOptions,
       String... extraSettings) throws IOException {
+    return start(dir, conninfo, jvmOptions, null, extraSettings);
+  }
+
+  /**
+   * Starts inside {@code ns} (on its host address) when it is not null, as another module's
+   * tests put a watchdog on its own test host.
+   */
+  static WatchdogProcess start(Path dir, String conninfo, List<String> jvmOptions,
+      NetNamespace ns, String... extraSettings) throws IOException {
+    String host = ns == null ? "127.0.0.1" : ns.hostAddress();
     int port = freePort();
     int httpPort = freePort();
     Path conf = dir.resolve("watchdog.conf");
     List<String> lines = new ArrayList<>(List.of(
-        "watchdog.listen_address = '127.0.0.1'",
+        "watchdog.listen_address = '" + host + "'",
         "watchdog.port = " + port,
         "watchdog.http_port = " + httpPort,
         "watchdog.conninfo = '" + conninfo + "'"));
@@ -52,9 +65,9 @@ final class WatchdogProcess implements AutoCloseable {
     cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
         WatchdogMain.class.getName(), "-c", conf.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
-    WatchdogProcess wp = new WatchdogProcess(p, port, httpPort, log);
+    Process p = ns != null ? ns.exec(cmd, ProcessBuilder.Redirect.to(log.toFile()))
+        : new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    WatchdogProcess wp = new WatchdogProcess(p, host, port, httpPort, log);
     try {
       Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
           .until(() -> {
@@ -75,13 +88,13 @@ final class WatchdogProcess implements AutoCloseable {
   }
 
   InetSocketAddress heartbeatAddress() {
-    return new InetSocketAddress("127.0.0.1", port);
+    return new InetSocketAddress(host, port);
   }
 
   HttpResponse<String> http(String path) {
     try {
       return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + httpPort + path)).timeout(Duration.ofSeconds(5))
+              URI.create("http://" + host + ":" + httpPort + path)).timeout(Duration.ofSeconds(5))
           .build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new IllegalStateException(e);
