@@ -36,6 +36,8 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
   private final Supplier<Attributes> attributes;
   private ChannelHandlerContext ctx;
   private boolean admitted;
+  /** A Goodbye refusing the session is on its way: whatever the peer still sends is ignored. */
+  private boolean refused;
   private PeerSession peer;
   private ScheduledFuture<?> timer;
   private long sequence;
@@ -69,6 +71,9 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, Frame frame) {
+    if (refused) {
+      return;
+    }
     if (frame instanceof Heartbeat && peer != null) {
       metrics.heartbeatsReceived.increment();
     } else if (frame instanceof Hello hello && peer == null) {
@@ -186,6 +191,7 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
   }
 
   private void refuse(String reason) {
+    refused = true;
     ctx.writeAndFlush(new Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
   }
 

@@ -6,10 +6,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The connections and established sessions of one watchdog: admission against
@@ -17,9 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SessionRegistry {
   /** Why a session ended; the metric tag and log word. */
-  enum LossReason { TIMEOUT, GOODBYE, CLOSED, RESTART;
+  enum LossReason {
+    TIMEOUT, GOODBYE, CLOSED, RESTART;
+
     String tag() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -32,7 +36,7 @@ final class SessionRegistry {
   private final AtomicInteger connections = new AtomicInteger();
   private final List<LossListener> lossListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
-  private final List<java.util.function.Consumer<PeerSession>> establishListeners =
+  private final List<Consumer<PeerSession>> establishListeners =
       new CopyOnWriteArrayList<>();
   /** Connections allowed at once; negative while unknown (max_connections not read yet). */
   private volatile int limit;
@@ -58,7 +62,7 @@ final class SessionRegistry {
     changeListeners.add(r);
   }
 
-  void onEstablished(java.util.function.Consumer<PeerSession> c) {
+  void onEstablished(Consumer<PeerSession> c) {
     establishListeners.add(c);
   }
 

@@ -4,6 +4,7 @@ import io.pgconmgr.protocol.heartbeat.Attributes;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,23 +113,38 @@ public final class Watchdog implements AutoCloseable {
       heartbeatAddress = server.bind(bindTo);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted while binding " + bindTo, e);
+      throw new IOException("interrupted while binding " + hostPort(bindTo), e);
     } catch (Exception e) {
       // Netty rethrows the bind failure unchecked (e.g. a Errors.NativeIoException).
-      throw new IOException("cannot listen for heartbeats on " + bindTo + ": " + e.getMessage(), e);
+      throw new IOException("cannot listen for heartbeats on " + hostPort(bindTo) + ": "
+          + e.getMessage(), e);
     }
     InetSocketAddress httpBind = new InetSocketAddress(bindTo.getAddress(), settings.httpPort());
     try {
       http = new HttpEndpoints(httpBind, metrics, checker::current, registry::sessions);
     } catch (IOException e) {
-      throw new IOException("cannot listen for HTTP on " + httpBind + ": " + e.getMessage(), e);
+      throw new IOException("cannot listen for HTTP on " + hostPort(httpBind) + ": "
+          + e.getMessage(), e);
     }
     rememberPeers(remembered);
     scheduleFileWrite();
+    if (settings.stateFile() == null) {
+      log.warn("watchdog.state_file is not set: after a restart this watchdog will not know its"
+          + " peers, and backends of a conmgr lost meanwhile will not be terminated");
+    }
     log.info("watchdog listening for heartbeats on {}, HTTP on {}; instance {} ({}),"
-            + " check every {} ms", heartbeatAddress, http.address(),
+            + " check every {} ms", hostPort(heartbeatAddress), hostPort(http.address()),
         settings.conninfo().jdbcUrl(), AttributeChecker.describe(checker.current()),
         settings.checkAttrIntervalMs());
+  }
+
+  /** {@code 127.0.0.1:27545}, {@code [::1]:27545}, {@code *:27545} for the wildcard. */
+  static String hostPort(InetSocketAddress a) {
+    if (a.getAddress() == null || a.getAddress().isAnyLocalAddress()) {
+      return "*:" + a.getPort();
+    }
+    String host = a.getAddress().getHostAddress();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
   /** Peers of the previous run get their own timeout to come back; then they count as lost. */
@@ -181,7 +197,7 @@ public final class Watchdog implements AutoCloseable {
     }
   }
 
-  private static void write(java.nio.file.Path file, String content) {
+  private static void write(Path file, String content) {
     try {
       SessionFiles.writeAtomically(file, content);
     } catch (IOException e) {
