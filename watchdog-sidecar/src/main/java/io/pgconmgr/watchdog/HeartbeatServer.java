@@ -17,7 +17,12 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.protocol.heartbeat.HeartbeatCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -28,13 +33,16 @@ final class HeartbeatServer implements AutoCloseable {
   private final SessionRegistry registry;
   private final WatchdogMetrics metrics;
   private final Supplier<Attributes> attributes;
+  private final SslContext sslContext;
   private Channel serverChannel;
 
+  /** {@code sslContext}: a server context requiring client certificates, or null for plain TCP. */
   HeartbeatServer(SessionRegistry registry, WatchdogMetrics metrics,
-      Supplier<Attributes> attributes) {
+      Supplier<Attributes> attributes, SslContext sslContext) {
     this.registry = registry;
     this.metrics = metrics;
     this.attributes = attributes;
+    this.sslContext = sslContext;
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     // Heartbeats are tiny: two threads carry thousands of sessions.
@@ -53,14 +61,29 @@ final class HeartbeatServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            // A TLS handler goes in front of the codec when mutual TLS arrives (SPEC 2.3).
             HeartbeatCodec.addTo(ch.pipeline());
+            if (sslContext != null) {
+              ch.pipeline().addFirst(HeartbeatCodec.TLS_NAME, sslContext.newHandler(ch.alloc()));
+            }
             ch.pipeline().addLast("session",
                 new HeartbeatSessionHandler(registry, metrics, attributes));
           }
         });
     serverChannel = b.bind(address).sync().channel();
     return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Mutual TLS from PEM files: the client must present a certificate signed by the CA. */
+  static SslContext serverContext(WatchdogSettings s) throws IOException {
+    try {
+      return SslContextBuilder.forServer(s.sslCertFile().toFile(), s.sslKeyFile().toFile())
+          .trustManager(s.sslCaFile().toFile())
+          .clientAuth(ClientAuth.REQUIRE)
+          .build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IOException("cannot set up TLS from " + s.sslCertFile() + ", " + s.sslKeyFile()
+          + " and " + s.sslCaFile() + ": " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.pgconmgr.watchdog;
 
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -14,6 +15,7 @@ import io.pgconmgr.protocol.heartbeat.Heartbeat;
 import io.pgconmgr.protocol.heartbeat.HeartbeatProtocol;
 import io.pgconmgr.protocol.heartbeat.Hello;
 import java.net.InetSocketAddress;
+import javax.net.ssl.SSLException;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -142,8 +144,8 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
   }
 
   /** Ends the session from our side (any thread): the watchdog is stopping. */
-  void goodbye(String reason) {
-    ctx.writeAndFlush(new Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
+  ChannelFuture goodbye(String reason) {
+    return ctx.writeAndFlush(new Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
   }
 
   @Override
@@ -161,7 +163,10 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof DecoderException) {
+    if (cause instanceof DecoderException && cause.getCause() instanceof SSLException) {
+      metrics.refusedSessions("tls").increment();
+      log.warn("TLS handshake with {} failed: {}", remote(), cause.getCause().getMessage());
+    } else if (cause instanceof DecoderException) {
       metrics.malformedFrames.increment();
       log.warn("closed heartbeat connection from {}: {}", remote(),
           cause.getCause() != null ? cause.getCause().toString() : cause.toString());

@@ -1,5 +1,6 @@
 package io.pgconmgr.watchdog;
 
+import io.netty.channel.ChannelFuture;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import java.net.InetAddress;
 import java.time.Instant;
@@ -10,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -126,7 +128,13 @@ final class SessionRegistry {
   /** Says Goodbye to every session; from now on sessions end without being lost. */
   void shutdown(String reason) {
     shuttingDown = true;
-    live.keySet().forEach(h -> h.goodbye(reason));
+    List<ChannelFuture> sent = new ArrayList<>();
+    live.keySet().forEach(h -> sent.add(h.goodbye(reason)));
+    // Let the goodbyes leave before the event loops stop (bounded: a peer may not read).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    for (ChannelFuture f : sent) {
+      f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
   }
 
   boolean shuttingDown() {

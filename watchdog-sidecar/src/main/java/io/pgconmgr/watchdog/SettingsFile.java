@@ -8,6 +8,7 @@ import io.pgconmgr.protocol.conf.InvalidValueException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,9 +33,12 @@ public final class SettingsFile {
   static final String CONNINFO = "watchdog.conninfo";
   static final String STAT_FILE = "watchdog.stat_file";
   static final String STATE_FILE = "watchdog.state_file";
+  static final String SSL_CERT_FILE = "watchdog.ssl_cert_file";
+  static final String SSL_KEY_FILE = "watchdog.ssl_key_file";
+  static final String SSL_CA_FILE = "watchdog.ssl_ca_file";
   private static final Set<String> KNOWN = Set.of(PORT, HTTP_PORT, LISTEN_ADDRESS,
       CHECK_ATTR_INTERVAL, CHECK_TIMEOUT, MAX_HEARTBEAT_CONNECTIONS, CONNINFO, STAT_FILE,
-      STATE_FILE);
+      STATE_FILE, SSL_CERT_FILE, SSL_KEY_FILE, SSL_CA_FILE);
   private static final Pattern DURATION = Pattern.compile("([0-9]+)\\s*(ms|s|min|h|d)?");
 
   private SettingsFile() {
@@ -91,6 +95,9 @@ public final class SettingsFile {
           }
           case STAT_FILE -> b.statFile(path(dir, e));
           case STATE_FILE -> b.stateFile(path(dir, e));
+          case SSL_CERT_FILE -> b.sslCertFile(readableFile(dir, e));
+          case SSL_KEY_FILE -> b.sslKeyFile(readableFile(dir, e));
+          case SSL_CA_FILE -> b.sslCaFile(readableFile(dir, e));
           default -> {
             // conninfo is read above; unknown names are reported above
           }
@@ -99,11 +106,15 @@ public final class SettingsFile {
         problems.add(ex.problem());
       }
     }
-    if (!problems.isEmpty()) {
-      problems.sort(Comparator.comparingInt(ConfProblem::line));
-      throw new ConfException(problems);
+    if (problems.isEmpty()) {
+      try {
+        return b.build();
+      } catch (IllegalArgumentException e) {
+        problems.add(new ConfProblem(conf.fileName(), 0, null, e.getMessage()));
+      }
     }
-    return b.build();
+    problems.sort(Comparator.comparingInt(ConfProblem::line));
+    throw new ConfException(problems);
   }
 
   /** A duration in milliseconds: a plain number, or a number with ms, s, min, h or d. */
@@ -147,6 +158,14 @@ public final class SettingsFile {
       throw e.invalid(e.name() + " = " + e.written() + " is not an address of this host:"
           + " use '*' for all addresses or an IP address");
     }
+  }
+
+  private static Path readableFile(Path dir, ConfEntry e) throws InvalidValueException {
+    Path p = path(dir, e);
+    if (p != null && !Files.isReadable(p)) {
+      throw e.invalid(e.name() + " = " + e.written() + ": no readable file " + p);
+    }
+    return p;
   }
 
   private static Path path(Path dir, ConfEntry e) {

@@ -1,5 +1,6 @@
 package io.pgconmgr.watchdog;
 
+import io.netty.handler.ssl.SslContext;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -41,7 +42,7 @@ public final class Watchdog implements AutoCloseable {
   private InetSocketAddress heartbeatAddress;
   private HttpEndpoints http;
 
-  private Watchdog(WatchdogSettings settings) {
+  private Watchdog(WatchdogSettings settings, SslContext sslContext) {
     this.settings = settings;
     this.registry = new SessionRegistry(settings.maxHeartbeatConnections());
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -58,7 +59,7 @@ public final class Watchdog implements AutoCloseable {
     });
     this.terminator = new Terminator(settings, metrics, registry::hasLiveSession,
         checker::backendPid);
-    this.server = new HeartbeatServer(registry, metrics, checker::current);
+    this.server = new HeartbeatServer(registry, metrics, checker::current, sslContext);
   }
 
   /**
@@ -69,7 +70,9 @@ public final class Watchdog implements AutoCloseable {
    *                     keeps running then
    */
   public static Watchdog start(WatchdogSettings settings) throws IOException {
-    Watchdog w = new Watchdog(settings);
+    // Bad TLS files fail here, before anything runs.
+    SslContext ssl = settings.tls() ? HeartbeatServer.serverContext(settings) : null;
+    Watchdog w = new Watchdog(settings, ssl);
     try {
       w.startAll();
       return w;
@@ -133,7 +136,8 @@ public final class Watchdog implements AutoCloseable {
           + " peers, and backends of a conmgr lost meanwhile will not be terminated");
     }
     log.info("watchdog listening for heartbeats on {}, HTTP on {}; instance {} ({}),"
-            + " check every {} ms", hostPort(heartbeatAddress), hostPort(http.address()),
+            + " check every {} ms", hostPort(heartbeatAddress)
+            + (settings.tls() ? " (mutual TLS)" : ""), hostPort(http.address()),
         settings.conninfo().jdbcUrl(), AttributeChecker.describe(checker.current()),
         settings.checkAttrIntervalMs());
   }

@@ -17,6 +17,9 @@ import java.util.Objects;
  * @param conninfo                how to reach the local instance
  * @param statFile                CSV behind pgx_stat_watchdog, or null for none
  * @param stateFile               peers remembered across restarts, or null for none
+ * @param sslCertFile             PEM certificate (chain) of the heartbeat server; null = no TLS
+ * @param sslKeyFile              PEM (PKCS#8) key of that certificate
+ * @param sslCaFile               PEM CA certificates a client certificate must chain to
  */
 public record WatchdogSettings(
     String listenAddress,
@@ -27,7 +30,10 @@ public record WatchdogSettings(
     int maxHeartbeatConnections,
     ConnInfo conninfo,
     Path statFile,
-    Path stateFile) {
+    Path stateFile,
+    Path sslCertFile,
+    Path sslKeyFile,
+    Path sslCaFile) {
 
   public static final int DEFAULT_PORT = 27545;
   public static final int DEFAULT_HTTP_PORT = 27548;
@@ -45,6 +51,18 @@ public record WatchdogSettings(
     checkRange("watchdog.check_timeout", checkTimeoutMs, 1, Integer.MAX_VALUE);
     checkRange("watchdog.max_heartbeat_connections", maxHeartbeatConnections, -1,
         Integer.MAX_VALUE);
+    int tlsFiles = (sslCertFile != null ? 1 : 0) + (sslKeyFile != null ? 1 : 0)
+        + (sslCaFile != null ? 1 : 0);
+    if (tlsFiles != 0 && tlsFiles != 3) {
+      throw new IllegalArgumentException("TLS needs all of watchdog.ssl_cert_file,"
+          + " watchdog.ssl_key_file and watchdog.ssl_ca_file (clients must present a"
+          + " certificate)");
+    }
+  }
+
+  /** Whether heartbeat sessions use mutual TLS. */
+  public boolean tls() {
+    return sslCertFile != null;
   }
 
   static void checkRange(String name, long value, long min, long max) {
@@ -62,7 +80,8 @@ public record WatchdogSettings(
   public Builder toBuilder() {
     return new Builder(conninfo).listenAddress(listenAddress).port(port).httpPort(httpPort)
         .checkAttrIntervalMs(checkAttrIntervalMs).checkTimeoutMs(checkTimeoutMs)
-        .maxHeartbeatConnections(maxHeartbeatConnections).statFile(statFile).stateFile(stateFile);
+        .maxHeartbeatConnections(maxHeartbeatConnections).statFile(statFile).stateFile(stateFile)
+        .tls(sslCertFile, sslKeyFile, sslCaFile);
   }
 
   /** Builder for in-process watchdogs (tests, embedding). */
@@ -76,6 +95,9 @@ public record WatchdogSettings(
     private int maxHeartbeatConnections = MAX_FROM_INSTANCE;
     private Path statFile;
     private Path stateFile;
+    private Path sslCertFile;
+    private Path sslKeyFile;
+    private Path sslCaFile;
 
     private Builder(ConnInfo conninfo) {
       this.conninfo = conninfo;
@@ -121,9 +143,33 @@ public record WatchdogSettings(
       return this;
     }
 
+    /** Mutual TLS on the heartbeat port: all three or none (null). */
+    public Builder tls(Path certFile, Path keyFile, Path caFile) {
+      sslCertFile = certFile;
+      sslKeyFile = keyFile;
+      sslCaFile = caFile;
+      return this;
+    }
+
+    Builder sslCertFile(Path v) {
+      sslCertFile = v;
+      return this;
+    }
+
+    Builder sslKeyFile(Path v) {
+      sslKeyFile = v;
+      return this;
+    }
+
+    Builder sslCaFile(Path v) {
+      sslCaFile = v;
+      return this;
+    }
+
     public WatchdogSettings build() {
       return new WatchdogSettings(listenAddress, port, httpPort, checkAttrIntervalMs,
-          checkTimeoutMs, maxHeartbeatConnections, conninfo, statFile, stateFile);
+          checkTimeoutMs, maxHeartbeatConnections, conninfo, statFile, stateFile, sslCertFile,
+          sslKeyFile, sslCaFile);
     }
   }
 }

@@ -96,8 +96,8 @@ class InstanceAttributesTest {
           .until(() -> peer.frames(Heartbeat.class).size() >= beats + 3);
       assertThat(peer.isOpen()).isTrue();
 
-      pg.start();
       int framesBefore = peer.frames(Attributes.class).size();
+      pg.start();
       await().atMost(Duration.ofSeconds(15)).until(() -> peer.frames(Attributes.class).size()
           > framesBefore && peer.lastAttributes().orElseThrow().reachable());
       assertThat(peer.lastAttributes()).contains(up);

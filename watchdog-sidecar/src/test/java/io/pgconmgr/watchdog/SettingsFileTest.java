@@ -130,6 +130,24 @@ class SettingsFileTest {
   }
 
   @Test
+  void tlsFilesMustBeReadableAndComeInThrees() throws Exception {
+    Files.writeString(dir.resolve("server.crt"), "x");
+    assertThat(errorOf(CONNINFO + "watchdog.ssl_cert_file = 'server.crt'\n"))
+        .isEqualTo("watchdog.conf: TLS needs all of watchdog.ssl_cert_file, watchdog.ssl_key_file"
+            + " and watchdog.ssl_ca_file (clients must present a certificate)");
+    assertThat(errorOf(CONNINFO + "watchdog.ssl_key_file = 'missing.key'\n"))
+        .startsWith("watchdog.conf:2: watchdog.ssl_key_file = 'missing.key': no readable file");
+    Files.writeString(dir.resolve("server.key"), "x");
+    Files.writeString(dir.resolve("ca.crt"), "x");
+    WatchdogSettings s = SettingsFile.load(file(CONNINFO
+        + "watchdog.ssl_cert_file = 'server.crt'\n"
+        + "watchdog.ssl_key_file = 'server.key'\n"
+        + "watchdog.ssl_ca_file = 'ca.crt'\n"));
+    assertThat(s.tls()).isTrue();
+    assertThat(s.sslCaFile()).isEqualTo(dir.resolve("ca.crt"));
+  }
+
+  @Test
   void missingFileIsAnIoError() {
     assertThatThrownBy(() -> SettingsFile.load(dir.resolve("absent.conf")))
         .isInstanceOf(java.nio.file.NoSuchFileException.class);
