@@ -6,8 +6,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
 final class Terminator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Terminator.class);
   static final String APPLICATION_NAME = "pgconmgr-watchdog-terminator";
+  private static final long IDLE_WAKEUP_MS = 1000;
 
   /*
    * Walsenders are spared: replication has its own timeout (wal_sender_timeout) and killing it
@@ -49,7 +51,6 @@ final class Terminator implements AutoCloseable {
   private final Map<InetAddress, Instant> pending = new LinkedHashMap<>();
   private final Thread thread;
   private volatile boolean running = true;
-  private static final long IDLE_WAKEUP_MS = 1000;
   private Connection connection;
   private long lastValidated;
   private String lastError = "";
@@ -105,8 +106,12 @@ final class Terminator implements AutoCloseable {
       } catch (SQLException e) {
         // The instance is down or restarting: its backends may be gone already, but a restart
         // can be quick, so try again; the start-time bound keeps new backends safe.
-        log.warn("terminating backends of {} failed, retrying: {}",
-            job.getKey().getHostAddress(), e.getMessage());
+        String error = String.valueOf(e.getMessage());
+        if (!error.equals(lastError)) {
+          log.warn("terminating backends of {} failed, retrying every {} ms: {}",
+              job.getKey().getHostAddress(), settings.checkAttrIntervalMs(), error);
+          lastError = error;
+        }
         closeConnection();
         peerLost(job.getKey(), job.getValue());
         sleepQuietly(settings.checkAttrIntervalMs());
@@ -162,7 +167,8 @@ final class Terminator implements AutoCloseable {
     int count = 0;
     try (PreparedStatement st = connection.prepareStatement(TERMINATE)) {
       st.setString(1, ip);
-      st.setTimestamp(2, Timestamp.from(lostAt));
+      // As timestamptz: independent of the JVM's and the server's time zones.
+      st.setObject(2, OffsetDateTime.ofInstant(lostAt, ZoneOffset.UTC));
       st.setInt(3, checkerPid.getAsInt());
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
