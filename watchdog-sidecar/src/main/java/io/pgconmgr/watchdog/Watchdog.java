@@ -191,6 +191,7 @@ public final class Watchdog implements AutoCloseable {
       return;
     }
     List<PeerSession> sessions = registry.sessions();
+    metrics.peerSessions(sessions);
     if (settings.statFile() != null) {
       write(settings.statFile(), SessionFiles.statCsv(sessions));
     }

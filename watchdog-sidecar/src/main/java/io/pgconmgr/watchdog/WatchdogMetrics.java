@@ -2,6 +2,8 @@ package io.pgconmgr.watchdog;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -11,7 +13,11 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /** The watchdog's Prometheus meters (names documented in docs/watchdog.md). */
 final class WatchdogMetrics implements AutoCloseable {
@@ -39,6 +45,19 @@ final class WatchdogMetrics implements AutoCloseable {
     new ProcessorMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
+  }
+
+  /** pgx_stat_watchdog as a metric: sessions per conmgr address (rows replaced on change). */
+  private final MultiGauge peerSessions = MultiGauge.builder("watchdog.peer.sessions")
+      .description("Established heartbeat sessions per conmgr address (pgx_stat_watchdog)")
+      .register(registry);
+
+  void peerSessions(List<PeerSession> sessions) {
+    Map<String, Long> perAddress = sessions.stream().collect(Collectors.groupingBy(
+        s -> s.address().getHostAddress(), TreeMap::new, Collectors.counting()));
+    peerSessions.register(perAddress.entrySet().stream()
+        .map(e -> MultiGauge.Row.of(Tags.of("conmgr_addr", e.getKey()), e.getValue()))
+        .toList(), true);
   }
 
   private Counter counter(String name, String help) {

@@ -163,11 +163,15 @@ class InstanceAttributesTest {
               List.of("127.0.0.3", port(b), "2", "10"));
           assertThat(standby.query(rows)).containsExactly(
               List.of("127.0.0.4", port(c), "2", "5"));
+          assertThat(onPrimary.scrapeMetrics())
+              .contains("watchdog_peer_sessions{conmgr_addr=\"127.0.0.2\"} 1.0")
+              .contains("watchdog_peer_sessions{conmgr_addr=\"127.0.0.3\"} 1.0");
           assertThat(get(onStandby, "/sessions").body()).contains("\"conmgr_addr\":\"127.0.0.4\"")
               .contains("\"conmgr_port\":" + port(c)).contains("\"heartbeat_interval_ms\":1500");
 
           b.goodbye("bye");
           await().atMost(Duration.ofSeconds(5)).until(() -> primary.query(rows).size() == 1);
+          assertThat(onPrimary.scrapeMetrics()).doesNotContain("conmgr_addr=\"127.0.0.3\"");
         }
         primary.execute(StatViewSql.removal());
         await().atMost(Duration.ofSeconds(10)).until(() -> "0".equals(standby.queryScalar(
