@@ -192,7 +192,7 @@ public final class Conmgr implements AutoCloseable {
       return;
     }
     primaryKnown.countDown();
-    log.info(PgLevel.LOG, "conmgr ready: {}", readiness());
+    log.info(PgLevel.LOG, "conmgr is {}", readiness());
     if (options.dataDir() != null) {
       statusWriter.execute(() -> {
         try {

@@ -5,6 +5,7 @@ import static io.pgconmgr.conmgr.TestConf.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.pgconmgr.conmgr.AwareClient;
 import io.pgconmgr.conmgr.Conmgr;
 import io.pgconmgr.conmgr.TestConf;
 import io.pgconmgr.protocol.conf.Listener;
@@ -312,6 +313,56 @@ class ProxyTest {
         // nothing is sent before the first packet
       }
       assertThat(p.accepted).isEmpty();
+    }
+  }
+
+  @Test
+  void awareClientGetsTheAddressAndTheFailureNoticeOnLinkLoss() throws Exception {
+    FakeInstance p = new FakeInstance(0);
+    FakeInstance s = new FakeInstance(1);
+    Conmgr c = start(List.of(p, s), List.of(), 1000, 0);
+    c.table().linkUp(0, PRIMARY, null);
+    c.table().linkUp(1, STANDBY, null);
+    AwareClient.Address[] address = new AwareClient.Address[1];
+    try (AwareClient client = AwareClient.ask(c.listenAddresses().get(0), "read-only", Map.of("user", "u"), address)) {
+      assertThat(address[0]).isEqualTo(new AwareClient.Address("127.0.0.1", s.port(), 1, "standby"));
+      assertThat(client.awaitNotice(java.time.Duration.ofMillis(300))).as("healthy: no notice").isNull();
+      assertThat(p.accepted).as("no proxied stream for an aware client").isEmpty();
+      c.table().linkDown(1, "heartbeat timeout");
+      AwareClient.Notice notice = client.awaitNotice(java.time.Duration.ofSeconds(5));
+      assertThat(notice).isEqualTo(new AwareClient.Notice(1, "heartbeat timeout"));
+      assertThat(client.awaitNotice(java.time.Duration.ofSeconds(5)).instance()).as("then closed").isEqualTo(-1);
+    }
+    // The listener's own target applies when the option is empty.
+    try (AwareClient client = AwareClient.ask(c.listenAddresses().get(0), "", Map.of(), address)) {
+      assertThat(address[0].instance()).isZero();
+      assertThat(address[0].role()).isEqualTo("primary");
+    }
+  }
+
+  @Test
+  void awareClientWithAnUnknownTargetGetsInvalidParameterValue() throws Exception {
+    Conmgr c = start(List.of(new FakeInstance(0)), List.of(), 1000, 0);
+    try {
+      AwareClient.ask(c.listenAddresses().get(0), "read-mostly", Map.of(), new AwareClient.Address[1]).close();
+      org.junit.jupiter.api.Assertions.fail("expected a refusal");
+    } catch (AwareClient.Refused e) {
+      assertThat(e.fields).containsEntry('C', "22023");
+      assertThat(e.fields.get('M')).contains("read-mostly");
+    }
+  }
+
+  @Test
+  void awareClientWithNoMatchGetsTheErrorAfterTheWait() throws Exception {
+    FakeInstance p = new FakeInstance(0);
+    Conmgr c = start(List.of(p), List.of(), 500, 0);
+    c.table().linkUp(0, PRIMARY, null);
+    try {
+      AwareClient.ask(c.listenAddresses().get(0), "standby", Map.of(), new AwareClient.Address[1]).close();
+      org.junit.jupiter.api.Assertions.fail("expected a refusal");
+    } catch (AwareClient.Refused e) {
+      assertThat(e.fields).containsEntry('C', "57P03");
+      assertThat(e.fields.get('M')).contains("target_session_attrs=standby");
     }
   }
 }
