@@ -11,7 +11,6 @@ import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.filter.Filter;
-import ch.qos.logback.core.net.SyslogConstants;
 import ch.qos.logback.core.pattern.DynamicConverter;
 import ch.qos.logback.core.spi.FilterReply;
 import io.pgconmgr.protocol.conf.ConmgrConf;
@@ -75,7 +74,8 @@ public final class Logging {
       start(console, min, root);
     }
     if (destinations.contains(LogDestination.SYSLOG)) {
-      SyslogAppender syslog = new PgSyslogAppender();
+      // Severity follows the SLF4J level: LOG and INFO -> info, WARNING -> warning, ERROR and FATAL -> err.
+      SyslogAppender syslog = new SyslogAppender();
       syslog.setContext(ctx);
       syslog.setName("syslog");
       syslog.setSyslogHost("localhost");
@@ -138,20 +138,4 @@ public final class Logging {
       return PID;
     }
   }
-
-  /** Syslog severities as the postmaster maps its levels. */
-  static final class PgSyslogAppender extends SyslogAppender {
-    @Override
-    public int getSeverityForEvent(Object eventObject) {
-      return switch (rank((ILoggingEvent) eventObject)) {
-        case DEBUG -> SyslogConstants.DEBUG_SEVERITY;
-        case INFO, LOG -> SyslogConstants.INFO_SEVERITY;
-        case NOTICE, WARNING -> SyslogConstants.NOTICE_SEVERITY;
-        case ERROR -> SyslogConstants.WARNING_SEVERITY;
-        case FATAL -> SyslogConstants.ERROR_SEVERITY;
-        case PANIC -> SyslogConstants.CRITICAL_SEVERITY;
-      };
-    }
-  }
-
 }
