@@ -10,10 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class StartupPacketDecoderTest {
+public class StartupPacketDecoderTest {
 
   /** A tiny client-message writer: the startup-phase packets a driver sends first. */
-  static ByteBuf startup(Map<String, String> params) {
+  public static ByteBuf startup(Map<String, String> params) {
     ByteBuf body = Unpooled.buffer();
     body.writeInt(196608);
     params.forEach((k, v) -> {
