@@ -3,7 +3,7 @@ package io.pgconmgr.conmgr.ops;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgconmgr.conmgr.routing.ClientRegistry;
@@ -12,18 +12,17 @@ import io.pgconmgr.conmgr.routing.InstanceTable;
 import io.pgconmgr.conmgr.routing.LinkState;
 import io.pgconmgr.conmgr.routing.RoutingPolicy;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
-import java.time.Duration;
-import java.time.Instant;
+import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /** conmgr's Prometheus metrics (names in docs/conmgr.md), recorded by the proxy and the heartbeat wiring. */
 public final class ConmgrMetrics {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, AtomicInteger> activeClients = new ConcurrentHashMap<>();
-  private final Map<Integer, Instant> lastHeartbeat = new ConcurrentHashMap<>();
 
   public ConmgrMetrics(InstanceTable table, ClientRegistry clients) {
     Gauge.builder("conmgr_links_up", table, t -> t.snapshot().stream().filter(s -> s.link() == LinkState.UP).count())
@@ -39,10 +38,6 @@ public final class ConmgrMetrics {
           .tag("instance", tag).description("1 while the instance is a reachable primary").register(registry);
       Gauge.builder("conmgr_instance_clients", clients, c -> c.count(n))
           .tag("instance", tag).description("Client connections bound to the instance").register(registry);
-      Gauge.builder("conmgr_heartbeat_age_seconds", lastHeartbeat, m -> {
-        Instant at = m.get(n);
-        return at == null ? Double.NaN : Duration.between(at, Instant.now()).toMillis() / 1000.0;
-      }).tag("instance", tag).description("Seconds since the last frame from the instance's watchdog").register(registry);
     }
   }
 
@@ -55,12 +50,23 @@ public final class ConmgrMetrics {
     return registry.scrape();
   }
 
-  public void heartbeatReceived(int instance, Duration roundTrip) {
-    lastHeartbeat.put(instance, Instant.now());
-    if (roundTrip != null) {
-      Timer.builder("conmgr_heartbeat_round_trip").tag("instance", Integer.toString(instance))
-          .description("Heartbeat round trip to the watchdog").register(registry).record(roundTrip);
-    }
+  /** Publishes one heartbeat client's figures (read at scrape time). */
+  public void heartbeatStatus(int instance, Supplier<HeartbeatStatus> status) {
+    String tag = Integer.toString(instance);
+    Gauge.builder("conmgr_heartbeat_age_seconds", status, s -> {
+      long age = s.get().lastReceivedAgeMillis();
+      return age < 0 ? Double.NaN : age / 1000.0;
+    }).tag("instance", tag).description("Seconds since the last frame from the instance's watchdog")
+        .register(registry);
+    Gauge.builder("conmgr_heartbeat_round_trip_seconds", status, s -> {
+      long rtt = s.get().handshakeMillis();
+      return rtt < 0 ? Double.NaN : rtt / 1000.0;
+    }).tag("instance", tag).description("Hello-to-attributes round trip of the current or last heartbeat link")
+        .register(registry);
+    FunctionCounter.builder("conmgr_heartbeat_connect_attempts_total", status, s -> s.get().connectAttempts())
+        .tag("instance", tag).description("Heartbeat connect attempts").register(registry);
+    FunctionCounter.builder("conmgr_heartbeats_received_total", status, s -> s.get().heartbeatsReceived())
+        .tag("instance", tag).description("Heartbeats received from the watchdog").register(registry);
   }
 
   public void linkLost(int instance, int clientsClosed) {
