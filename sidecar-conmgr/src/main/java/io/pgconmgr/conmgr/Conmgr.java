@@ -133,7 +133,9 @@ public final class Conmgr implements AutoCloseable {
   }
 
   private void onChange(InstanceState before, InstanceState after) {
-    if (before.link() == LinkState.UP && after.link() != LinkState.UP) {
+    if (before.link() == LinkState.UP && after.link() != LinkState.UP && stopping) {
+      log.info(PgLevel.LOG, "heartbeat link to instance {} closed ({})", after.label(), after.reason());
+    } else if (before.link() == LinkState.UP && after.link() != LinkState.UP) {
       int failed = clients.failAll(after, after.reason());
       metrics.linkLost(after.number(), failed);
       log.warn("heartbeat link to instance {} lost ({}): {} client connection(s) failed", after.label(),
