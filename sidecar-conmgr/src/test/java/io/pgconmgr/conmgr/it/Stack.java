@@ -46,15 +46,8 @@ public final class Stack implements AutoCloseable {
     Path dir = Files.createTempDirectory("conmgr-it-");
     List<WatchdogProcess> watchdogs = new ArrayList<>();
     try {
-      List<BackendInstance> instances = new ArrayList<>();
-      List<PgInstance> members = cluster.instances();
-      for (int i = 0; i < members.size(); i++) {
-        PgInstance pg = members.get(i);
-        WatchdogProcess w = WatchdogProcess.start(dir, "watchdog" + i, pg.host(), pg.port(), CHECK_ATTR_INTERVAL_MS,
-            pg.namespace().orElse(null));
-        watchdogs.add(w);
-        instances.add(new BackendInstance(i, null, pg.host(), pg.port(), w.port()));
-      }
+      watchdogs.addAll(startWatchdogs(cluster, dir));
+      List<BackendInstance> instances = instances(cluster, watchdogs);
       List<Listener> listeners = extraListeners.stream().map(t -> new Listener(TestConf.freePort(), t)).toList();
       ConmgrConf base = TestConf.conf(instances, listeners, routeWaitMs, maxConnections);
       ConmgrConf conf = new ConmgrConf(base.port(), base.targetSessionAttrs(), base.listeners(), base.listenAddresses(),
@@ -67,6 +60,31 @@ public final class Stack implements AutoCloseable {
       cluster.close();
       throw e;
     }
+  }
+
+  /** One watchdog process per cluster member, in {@code cluster.instances()} order. */
+  public static List<WatchdogProcess> startWatchdogs(PgCluster cluster, Path dir) throws IOException {
+    List<WatchdogProcess> watchdogs = new ArrayList<>();
+    try {
+      for (PgInstance pg : cluster.instances()) {
+        watchdogs.add(WatchdogProcess.start(dir, "watchdog" + watchdogs.size(), pg.host(), pg.port(),
+            CHECK_ATTR_INTERVAL_MS, pg.namespace().orElse(null)));
+      }
+      return watchdogs;
+    } catch (IOException | RuntimeException e) {
+      watchdogs.forEach(WatchdogProcess::close);
+      throw e;
+    }
+  }
+
+  /** conmgr.conf instances for the members and their watchdogs: instance i = member i. */
+  public static List<BackendInstance> instances(PgCluster cluster, List<WatchdogProcess> watchdogs) {
+    List<BackendInstance> instances = new ArrayList<>();
+    for (int i = 0; i < watchdogs.size(); i++) {
+      PgInstance pg = cluster.instances().get(i);
+      instances.add(new BackendInstance(i, null, pg.host(), pg.port(), watchdogs.get(i).port()));
+    }
+    return instances;
   }
 
   /** Waits until every instance's heartbeat link is up and a primary is known. */
