@@ -50,7 +50,9 @@ public final class StatusReport {
       }
     }
     if (!s.usable()) {
-      d.append(d.length() > 0 ? ", " : "").append(s.reason());
+      String why = s.link() == io.pgconmgr.conmgr.routing.LinkState.UP && a != null && !a.reachable()
+          ? "watchdog reports PostgreSQL not answering" : s.reason();
+      d.append(d.length() > 0 ? ", " : "").append(why);
     }
     return d.toString();
   }
