@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
 
 /**
  * Which instances may serve a {@code target_session_attrs} value, and which one of them to pick.
- * Pure functions over a table snapshot (docs/conmgr-routing.md).
+ * Pure functions over a table snapshot (docs/conmgr.md, "Routing").
  *
  * <p>Split brain: when several instances claim to be primary, only those on the newest timeline
  * count; an older-timeline claimant (a former primary that kept running) is left out of every
