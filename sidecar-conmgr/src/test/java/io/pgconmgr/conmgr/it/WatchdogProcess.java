@@ -37,6 +37,19 @@ public final class WatchdogProcess implements AutoCloseable {
     return System.getProperty("pgconmgr.watchdog.classpath", System.getProperty("java.class.path"));
   }
 
+  /** Skips the calling test when the watchdog is not on the class path (it is built by watchdog-sidecar/). */
+  public static void assumeAvailable() {
+    boolean available = System.getProperty("pgconmgr.watchdog.classpath") != null;
+    try {
+      Class.forName(MAIN, false, WatchdogProcess.class.getClassLoader());
+      available = true;
+    } catch (ClassNotFoundException e) {
+      // checked below
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(available,
+        "needs the watchdog (" + MAIN + ") on the test class path: build watchdog-sidecar/ first");
+  }
+
   /**
    * Starts a watchdog for the PostgreSQL at {@code pgHost:pgPort} and waits until it listens.
    *
@@ -44,6 +57,7 @@ public final class WatchdogProcess implements AutoCloseable {
    */
   public static WatchdogProcess start(Path dir, String name, String pgHost, int pgPort, int checkIntervalMs,
       NetNamespace ns) throws IOException {
+    assumeAvailable();
     Files.createDirectories(dir);
     String listen = ns == null ? "127.0.0.1" : ns.hostAddress();
     int port = TestConf.freePort();
