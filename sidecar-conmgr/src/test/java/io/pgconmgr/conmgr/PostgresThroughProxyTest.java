@@ -121,4 +121,15 @@ class PostgresThroughProxyTest {
       assertThat((char) new DataInputStream(s.getInputStream()).readByte()).isEqualTo('v');
     }
   }
+
+  @Test
+  void directTlsWithoutSslRequestIsForwardedAsIs() throws Exception {
+    // PostgreSQL 17's sslnegotiation=direct: the first bytes are a TLS ClientHello, not a startup packet.
+    String url = "jdbc:postgresql://127.0.0.1:%d/postgres?user=postgres&sslmode=require&sslNegotiation=direct";
+    try (Connection c = DriverManager.getConnection(url.formatted(rw.getPort()));
+         ResultSet r = c.createStatement().executeQuery("select ssl from pg_stat_ssl where pid = pg_backend_pid()")) {
+      r.next();
+      assertThat(r.getBoolean(1)).isTrue();
+    }
+  }
 }

@@ -277,7 +277,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     backend = f.channel();
     state = State.PROXYING;
     context.metrics().routed(target, instance.number(), "proxy");
-    log.debug("client {} -> instance {} ({})", ctx.channel().remoteAddress(), instance.label(), target.confName());
+    log.debug("client {} -> instance {} ({}, first packet {})", ctx.channel().remoteAddress(), instance.label(),
+        target.confName(), first.kind());
     FirstPacket packet = first;
     first = null;
     backend.writeAndFlush(packet.raw()).addListener((ChannelFutureListener) w -> {
