@@ -107,15 +107,14 @@ public final class Conmgr implements AutoCloseable {
     table.addListener(this::onChange);
     ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
         Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections());
-    try {
-      proxy = new ProxyServer(boss, workers, conf.listenAddresses(), conf.allListeners(), context);
-    } catch (RuntimeException e) {
-      throw new IOException("could not listen on " + conf.listenAddresses() + " "
-          + describeListeners(conf.allListeners()) + ": " + e.getMessage(), e);
-    }
+    proxy = new ProxyServer(boss, workers, conf.listenAddresses(), conf.allListeners(), context);
     if (conf.httpPort() > 0) {
-      http = new HttpEndpoints(conf.httpPort(), () -> !stopping, this::ready, this::readiness,
-          () -> StatusReport.render(table.snapshot()), metrics::scrape);
+      try {
+        http = new HttpEndpoints(conf.httpPort(), () -> !stopping, this::ready, this::readiness,
+            () -> StatusReport.render(table.snapshot()), metrics::scrape);
+      } catch (IOException e) {
+        throw new IOException("could not listen on HTTP port " + conf.httpPort() + ": " + e.getMessage(), e);
+      }
     }
     log.info(PgLevel.LOG, "conmgr listening on {} ({}), HTTP on {}", proxy.addresses(),
         describeListeners(conf.allListeners()), conf.httpPort() > 0 ? conf.httpPort() : "off");

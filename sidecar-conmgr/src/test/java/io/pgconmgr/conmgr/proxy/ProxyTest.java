@@ -365,4 +365,19 @@ class ProxyTest {
       assertThat(e.fields.get('M')).contains("target_session_attrs=standby");
     }
   }
+
+  @Test
+  void aPortInUseFailsTheStartNamingThePortAndLeavesNothingBound() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+      int free = TestConf.freePort();
+      var conf = conf(List.of(instance(0, 1, 1)), List.of(new Listener(free, TargetSessionAttrs.ANY),
+          new Listener(taken.getLocalPort(), TargetSessionAttrs.ANY)), 100, 0);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Conmgr.start(conf, new Conmgr.Options(null, false, false)))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("could not listen on 127.0.0.1:" + taken.getLocalPort());
+      try (ServerSocket again = new ServerSocket(free, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+        assertThat(again.getLocalPort()).as("the listener bound before the failure was released").isEqualTo(free);
+      }
+    }
+  }
 }
