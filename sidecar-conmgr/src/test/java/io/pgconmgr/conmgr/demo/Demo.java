@@ -51,6 +51,7 @@ public final class Demo {
   private final List<WatchdogProcess> watchdogs = new ArrayList<>();
   private Path conmgrDir;
   private Path bin;
+  private volatile boolean stopping;
 
   private Demo(Path repo) throws IOException {
     this.repo = repo;
@@ -68,6 +69,9 @@ public final class Demo {
       demo.run();
       say("demo finished: every step behaved as expected");
     } catch (Exception | AssertionError e) {
+      if (demo.stopping) {
+        return; // Ctrl-C: the shutdown hook is cleaning up
+      }
       say("demo FAILED: " + e);
       status = 1;
     }
@@ -213,6 +217,7 @@ public final class Demo {
   }
 
   private void cleanUp() {
+    stopping = true;
     if (conmgrDir != null && Files.exists(conmgrDir.resolve("conmgr.pid"))) {
       cmCtl("stop");
     }
