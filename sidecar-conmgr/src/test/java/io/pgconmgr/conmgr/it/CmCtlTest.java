@@ -59,6 +59,7 @@ class CmCtlTest {
 
   @Test
   void startWaitsForThePrimaryStatusShowsRolesStopSaysGoodbye() throws Exception {
+    WatchdogProcess.assumeAvailable();
     PgCluster cluster = PgCluster.builder().standbys(1).namePrefix("cmctl").start();
     closing.add(cluster);
     Path wdDir = Files.createTempDirectory("conmgr-wd-");

@@ -39,6 +39,7 @@ class FailoverTest {
 
   @Test
   void readWriteFollowsThePromotionAndNeverReturnsToTheOldPrimary() throws Exception {
+    WatchdogProcess.assumeAvailable();
     stack = Stack.start(PgCluster.builder().standbys(1).namePrefix("failover").start(), List.of(), 10_000, 0)
         .awaitHealthy(Duration.ofSeconds(60));
     PgInstance oldPrimary = stack.cluster.primary();

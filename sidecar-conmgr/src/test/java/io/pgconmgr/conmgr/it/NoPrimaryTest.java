@@ -22,6 +22,7 @@ class NoPrimaryTest {
 
   @BeforeAll
   static void start() throws Exception {
+    WatchdogProcess.assumeAvailable();
     assumeThat(Psql.available()).as("needs psql (Debian postgresql-client)").isTrue();
     stack = Stack.start(PgCluster.builder().standbys(1).namePrefix("noprimary").start(),
         List.of(TargetSessionAttrs.READ_ONLY), 3000, 0).awaitHealthy(Duration.ofSeconds(60));

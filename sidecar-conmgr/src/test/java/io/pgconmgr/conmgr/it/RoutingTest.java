@@ -25,6 +25,7 @@ class RoutingTest {
 
   @BeforeAll
   static void start() throws Exception {
+    WatchdogProcess.assumeAvailable();
     stack = Stack.start(PgCluster.builder().standbys(2).namePrefix("routing").start(),
         List.of(TargetSessionAttrs.READ_ONLY, TargetSessionAttrs.PREFER_STANDBY, TargetSessionAttrs.ANY), 3000, 0)
         .awaitHealthy(Duration.ofSeconds(60));

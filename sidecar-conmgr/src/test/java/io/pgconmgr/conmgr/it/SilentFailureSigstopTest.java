@@ -31,6 +31,7 @@ class SilentFailureSigstopTest {
 
   @BeforeAll
   static void start() throws Exception {
+    WatchdogProcess.assumeAvailable();
     stack = Stack.start(PgCluster.builder().standbys(1).namePrefix("sigstop").start(),
         List.of(TargetSessionAttrs.STANDBY), 5000, 0);
   }

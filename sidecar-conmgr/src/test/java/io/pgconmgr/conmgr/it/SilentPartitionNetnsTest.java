@@ -36,6 +36,7 @@ class SilentPartitionNetnsTest {
   @Test
   void inFlightQueryFailsWithinTheHeartbeatTimeoutAndTheWatchdogTerminatesItsBackend() throws Exception {
     NetNamespace.assumeAvailable();
+    WatchdogProcess.assumeAvailable();
     ns = NetNamespace.create();
     stack = Stack.start(PgCluster.builder().standbys(0).primaryIn(ns).namePrefix("netns").start(), List.of(), 5000, 0)
         .awaitHealthy(Duration.ofSeconds(60));
