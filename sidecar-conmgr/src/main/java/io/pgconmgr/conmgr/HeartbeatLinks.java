@@ -84,7 +84,12 @@ final class HeartbeatLinks implements AutoCloseable {
     return a == null || a.getAddress() == null ? null : a.getAddress().getHostAddress();
   }
 
+  /** The pod name in Kubernetes ($HOSTNAME), without a DNS lookup when it is set. */
   private static String hostName() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
     try {
       return java.net.InetAddress.getLocalHost().getHostName();
     } catch (java.net.UnknownHostException e) {
