@@ -5,6 +5,7 @@
 # leaving their system services running, builds the bench jar (and the sidecars) when missing or older
 # than the sources, then runs it. Needs root (network namespaces, iptables). Never part of `mvn verify`.
 set -euo pipefail
+trap 'echo "bench/run.sh: failed at line $LINENO" >&2' ERR
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
@@ -53,10 +54,10 @@ for m in sidecar-conmgr watchdog-sidecar; do
 done
 stale=missing
 if [ -f "$jar" ]; then
-  stale=$(find "${sources[@]}" -newer "$jar" -type f | head -1)
+  stale=$(find "${sources[@]}" -newer "$jar" -type f -print -quit)
   for built in sidecar-conmgr/target/conmgr.jar watchdog-sidecar/target/watchdog.jar; do
     m=${built%%/*}
-    if [ -d "$m/src/main" ] && { [ ! -f "$built" ] || [ -n "$(find "$m/src" -newer "$built" -type f | head -1)" ]; }; then
+    if [ -d "$m/src/main" ] && { [ ! -f "$built" ] || [ -n "$(find "$m/src" -newer "$built" -type f -print -quit)" ]; }; then
       stale="$built"
     fi
   done
