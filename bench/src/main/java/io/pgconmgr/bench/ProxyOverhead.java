@@ -146,17 +146,21 @@ final class ProxyOverhead {
 
     /** A separate pass under perf record: where each proxy's CPU goes (kernel, JIT code, JVM, libraries). */
     private static void perf(List<Target> targets, int clients, int threads, Duration duration) {
-        Table table = new Table("Proxy CPU by shared object (perf record -F 999, pgbench -S persistent)", "path", "tps", "CPU split");
+        Table table = new Table("Proxy CPU by shared object (perf record -F 999 of the proxy process, pgbench -S)", "path",
+                "persistent connections", "new connection per transaction");
         for (Target t : targets) {
             if (t.pid() == 0) {
                 continue;
             }
-            Table.progress("overhead: perf " + t.name());
-            long pid = worker(t.pid());
-            try (PerfDso perf = new PerfDso(pid, duration)) {
-                Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, false);
-                table.row(t.name(), Table.fmt(r.tps(), 0), perf.report());
+            List<String> cells = new ArrayList<>(List.of(t.name()));
+            for (boolean connectPerTx : new boolean[] {false, true}) {
+                Table.progress("overhead: perf " + t.name() + (connectPerTx ? " -C" : ""));
+                try (PerfDso perf = new PerfDso(worker(t.pid()), duration)) {
+                    Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
+                    cells.add(Table.fmt(r.tps(), 0) + " tps: " + perf.report());
+                }
             }
+            table.row(cells.toArray());
         }
         table.print();
     }

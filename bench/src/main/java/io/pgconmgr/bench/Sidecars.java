@@ -202,6 +202,22 @@ final class Sidecars implements AutoCloseable {
         }
     }
 
+    /** Copies the sidecars' warnings and errors to stderr before their logs are deleted (the last 10 of each). */
+    private void reportProblems() {
+        try (java.util.stream.Stream<Path> files = Files.list(dir.path())) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".out")).toList()) {
+                List<String> bad = Files.readAllLines(f).stream()
+                        .filter(l -> l.contains("WARN") || l.contains("ERROR") || l.contains("FATAL") || l.contains("Exception")).toList();
+                if (!bad.isEmpty()) {
+                    Table.progress(f.getFileName() + ": " + bad.size() + " warnings/errors, last ones:");
+                    bad.subList(Math.max(0, bad.size() - 10), bad.size()).forEach(l -> Table.progress("  " + l));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // diagnostics only
+        }
+    }
+
     private String tail(String what) {
         for (String f : List.of(what + ".log", what + ".out")) {
             try {
@@ -318,6 +334,7 @@ final class Sidecars implements AutoCloseable {
         for (Watchdog w : watchdogs) {
             Proc.kill(w.process());
         }
+        reportProblems();
         dir.close();
     }
 }
