@@ -41,6 +41,14 @@ final class PerfDso implements AutoCloseable {
         }
     }
 
+    /** The hottest symbols ("12.3% libjvm.so SymbolName"), for a closer look at one proxy. */
+    String topSymbols(int n) {
+        Proc.Result r = Proc.run(List.of("perf", "report", "-i", data.toString(), "--sort", "dso,sym", "--stdio", "-q"),
+                Duration.ofMinutes(2));
+        return String.join("; ", r.output().lines().map(String::trim).filter(l -> l.matches("[0-9.]+%.*")).limit(n)
+                .map(l -> l.replaceAll("\\s+", " ")).toList());
+    }
+
     /** Reads "  52.10%  [kernel.kallsyms]" lines; anonymous JIT code shows as perf-PID.map or [unknown]. */
     static String summarize(String report) {
         List<String> parts = new ArrayList<>();

@@ -45,6 +45,16 @@ final class ProxyOverhead {
                     targets.add(new Target("conmgr (proxy mode), " + o.string("alt-label", "variant"),
                             alternative.conmgrPort(), alternative.conmgrPid()));
                 }
+                // Unrecorded warm-up of every path in both modes: the JVM's JIT compiles conmgr's hot paths
+                // (perf shows C2 at work in a cold conmgr), and the others get the same treatment.
+                Duration warmup = o.seconds("warmup", 3);
+                for (Target t : targets) {
+                    if (!warmup.isZero()) {
+                        Table.progress("overhead: warm-up " + t.name());
+                        Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, warmup, false);
+                        Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, warmup, true);
+                    }
+                }
                 measure(targets, false, clients, threads, duration, rounds, "(persistent connections)");
                 // One client leaves the 2 cores unsaturated: the latency a proxy adds per round trip.
                 measure(targets, false, 1, 1, duration, rounds, "(one persistent connection: added latency)");
@@ -53,7 +63,7 @@ final class ProxyOverhead {
                     syscalls(targets, clients, threads, duration);
                 }
                 if (o.flag("perf")) {
-                    perf(targets, clients, threads, duration);
+                    perf(targets, clients, threads, duration, o.flag("perf-symbols"));
                 }
                 if (sidecars == null) {
                     System.out.println("\n(conmgr column absent: " + Sidecars.missingReason() + ")");
@@ -145,7 +155,7 @@ final class ProxyOverhead {
     }
 
     /** A separate pass under perf record: where each proxy's CPU goes (kernel, JIT code, JVM, libraries). */
-    private static void perf(List<Target> targets, int clients, int threads, Duration duration) {
+    private static void perf(List<Target> targets, int clients, int threads, Duration duration, boolean symbols) {
         Table table = new Table("Proxy CPU by shared object (perf record -F 999 of the proxy process, pgbench -S)", "path",
                 "persistent connections", "new connection per transaction");
         for (Target t : targets) {
@@ -158,6 +168,9 @@ final class ProxyOverhead {
                 try (PerfDso perf = new PerfDso(worker(t.pid()), duration)) {
                     Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
                     cells.add(Table.fmt(r.tps(), 0) + " tps: " + perf.report());
+                    if (symbols) {
+                        Table.progress("hottest symbols of " + t.name() + (connectPerTx ? " -C: " : ": ") + perf.topSymbols(15));
+                    }
                 }
             }
             table.row(cells.toArray());
