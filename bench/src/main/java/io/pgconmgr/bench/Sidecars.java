@@ -274,11 +274,6 @@ final class Sidecars implements AutoCloseable {
         return conmgrPort;
     }
 
-    /** The process whose tree holds conmgr's JVM (runuser, then java). */
-    ProcessHandle conmgrProcess() {
-        return conmgr.toHandle();
-    }
-
     long conmgrPid() {
         return conmgr.pid();
     }
