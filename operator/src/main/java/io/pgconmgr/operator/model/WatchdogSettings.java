@@ -1,0 +1,34 @@
+package io.pgconmgr.operator.model;
+
+import io.pgconmgr.operator.crd.InstanceSetSpec;
+import io.pgconmgr.operator.crd.WatchdogSpec;
+
+/**
+ * Renders the watchdog sidecar's settings file (postgresql.conf syntax, SPEC 2.2). The watchdog runs in
+ * the PostgreSQL pod, so it reaches its instance on the pod's loopback at the selector's port.
+ */
+public final class WatchdogSettings {
+
+  private WatchdogSettings() {
+  }
+
+  public static String render(InstanceSetSpec spec, String origin) {
+    WatchdogSpec w = spec.getWatchdog();
+    int pgPort = spec.getPostgresSelector() != null ? spec.getPostgresSelector().getPort() : 5432;
+    StringBuilder out = new StringBuilder();
+    out.append("# Rendered by pgconmgr-operator from ").append(origin).append("; edits are overwritten.\n");
+    out.append("watchdog.port = ").append(w.getPort()).append('\n');
+    out.append("watchdog.check_attr_interval = ").append(w.getCheckAttrInterval()).append('\n');
+    if (w.getMaxHeartbeatConnections() != null) {
+      out.append("watchdog.max_heartbeat_connections = ").append(w.getMaxHeartbeatConnections()).append('\n');
+    }
+    String conninfo = "host=127.0.0.1 port=" + pgPort + " user=" + w.getUser() + " dbname=" + w.getDatabase();
+    out.append("watchdog.conninfo = ").append(quote(conninfo)).append('\n');
+    return out.toString();
+  }
+
+  /** A postgresql.conf string literal. */
+  static String quote(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+  }
+}
