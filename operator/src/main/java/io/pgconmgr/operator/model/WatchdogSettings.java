@@ -2,6 +2,7 @@ package io.pgconmgr.operator.model;
 
 import io.pgconmgr.operator.crd.InstanceSetSpec;
 import io.pgconmgr.operator.crd.WatchdogSpec;
+import io.pgconmgr.protocol.conf.ConfFile;
 
 /**
  * Renders the watchdog sidecar's settings file (postgresql.conf syntax, SPEC 2.2). The watchdog runs in
@@ -23,12 +24,7 @@ public final class WatchdogSettings {
       out.append("watchdog.max_heartbeat_connections = ").append(w.getMaxHeartbeatConnections()).append('\n');
     }
     String conninfo = "host=127.0.0.1 port=" + pgPort + " user=" + w.getUser() + " dbname=" + w.getDatabase();
-    out.append("watchdog.conninfo = ").append(quote(conninfo)).append('\n');
+    out.append("watchdog.conninfo = ").append(ConfFile.quote(conninfo)).append('\n');
     return out.toString();
-  }
-
-  /** A postgresql.conf string literal. */
-  static String quote(String value) {
-    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
   }
 }
