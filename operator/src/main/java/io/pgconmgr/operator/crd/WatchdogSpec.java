@@ -11,6 +11,7 @@ import io.pgconmgr.protocol.heartbeat.HeartbeatProtocol;
 /** The watchdog.* settings of the injected watchdog sidecar and how it reaches its local PostgreSQL. */
 public class WatchdogSpec {
   /** A user or database name that goes into the conninfo string without quoting. */
+  public static final int DEFAULT_HTTP_PORT = 27548;
   static final String CONNINFO_WORD = "^[^\\s'\\\\=]+$";
 
   @JsonPropertyDescription("Port the watchdog accepts conmgr heartbeats on (watchdog.port)")
@@ -18,6 +19,12 @@ public class WatchdogSpec {
   @Max(65535)
   @Default("27545")
   private Integer port = HeartbeatProtocol.DEFAULT_WATCHDOG_PORT;
+
+  @JsonPropertyDescription("Port of the watchdog's /live, /ready and /metrics (watchdog.http_port)")
+  @Min(1)
+  @Max(65535)
+  @Default("27548")
+  private Integer httpPort = DEFAULT_HTTP_PORT;
 
   @JsonPropertyDescription("Milliseconds between two checks of the instance's attributes (watchdog.check_attr_interval)")
   @Min(1)
@@ -44,6 +51,8 @@ public class WatchdogSpec {
 
   public Integer getPort() { return port; }
   public void setPort(Integer port) { this.port = port; }
+  public Integer getHttpPort() { return httpPort; }
+  public void setHttpPort(Integer httpPort) { this.httpPort = httpPort; }
   public Integer getCheckAttrInterval() { return checkAttrInterval; }
   public void setCheckAttrInterval(Integer checkAttrInterval) { this.checkAttrInterval = checkAttrInterval; }
   public Integer getMaxHeartbeatConnections() { return maxHeartbeatConnections; }

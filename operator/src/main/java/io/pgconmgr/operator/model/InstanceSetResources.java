@@ -35,6 +35,10 @@ public final class InstanceSetResources {
    */
   public static final String RUN_VOLUME = "pgconmgr-run";
   public static final String RUN_DIR = "/var/run/pgconmgr";
+  /** The CSV behind pgx_stat_watchdog: the foreign table's absolute filename in every PostgreSQL container. */
+  public static final String STAT_FILE = RUN_DIR + "/pgx_stat_watchdog.csv";
+  /** The watchdog's peer list, kept across container restarts by the emptyDir. */
+  public static final String STATE_FILE = RUN_DIR + "/watchdog.peers";
   /** Writable scratch space of a sidecar whose root filesystem is read-only. */
   public static final String TMP_VOLUME_PREFIX = "pgconmgr-tmp-";
   public static final String TMP_DIR = "/tmp";

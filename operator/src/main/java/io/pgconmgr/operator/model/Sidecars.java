@@ -106,7 +106,8 @@ public final class Sidecars {
         .withImagePullPolicy(spec.getImages().getPullPolicy().name())
         .withRestartPolicy("Always")
         .withArgs("-c", WATCHDOG_CONF_DIR + "/" + WATCHDOG_CONF_KEY)
-        .withPorts(port("watchdog", spec.getWatchdog().getPort()))
+        .withPorts(port("watchdog", spec.getWatchdog().getPort()), port("watchdog-http", spec.getWatchdog().getHttpPort()))
+        .withLivenessProbe(httpProbe("/live", spec.getWatchdog().getHttpPort(), 10, 3))
         .withResources(spec.getResources().getWatchdog() != null ? spec.getResources().getWatchdog() : defaultResources())
         .withSecurityContext(restricted())
         .withVolumeMounts(
