@@ -6,10 +6,10 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import io.pgconmgr.operator.crd.InstanceSet;
-import io.pgconmgr.operator.model.DesiredConfig;
 import io.pgconmgr.operator.model.InstanceSetResources;
 
 /**
@@ -24,12 +24,18 @@ public class ConmgrConfigMap extends CRUDKubernetesDependentResource<ConfigMap, 
     super(ConfigMap.class);
   }
 
+  /** The name is known without rendering; JOSDK would otherwise call desired() to learn it. */
+  @Override
+  protected ResourceID targetSecondaryResourceID(InstanceSet set, Context<InstanceSet> context) {
+    return new ResourceID(InstanceSetResources.conmgrConfigMapName(set), set.getMetadata().getNamespace());
+  }
+
   @Override
   protected ConfigMap desired(InstanceSet set, Context<InstanceSet> context) {
-    DesiredConfig desired = InstanceSetReconciler.desired(context);
-    if (desired.conmgrText() == null) {
-      // Guarded by HasContent: a ConfigMap exists and keeps its content.
-      return getSecondaryResource(set, context).orElseThrow();
+    String text = InstanceSetReconciler.desired(context).conmgrText();
+    if (text == null) {
+      // Guarded by HasContent: a ConfigMap exists, and keeps its content.
+      text = getSecondaryResource(set, context).orElseThrow().getData().get(InstanceSetResources.CONMGR_CONF_KEY);
     }
     return new ConfigMapBuilder()
         .withNewMetadata()
@@ -37,7 +43,7 @@ public class ConmgrConfigMap extends CRUDKubernetesDependentResource<ConfigMap, 
           .withNamespace(set.getMetadata().getNamespace())
           .withLabels(InstanceSetResources.ownedLabels(set))
         .endMetadata()
-        .addToData(InstanceSetResources.CONMGR_CONF_KEY, desired.conmgrText())
+        .addToData(InstanceSetResources.CONMGR_CONF_KEY, text)
         .build();
   }
 

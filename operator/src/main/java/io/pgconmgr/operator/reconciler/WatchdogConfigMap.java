@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.model.InstanceSetResources;
@@ -19,6 +20,12 @@ public class WatchdogConfigMap extends CRUDKubernetesDependentResource<ConfigMap
 
   public WatchdogConfigMap() {
     super(ConfigMap.class);
+  }
+
+  /** The name is known without rendering; JOSDK would otherwise call desired() to learn it. */
+  @Override
+  protected ResourceID targetSecondaryResourceID(InstanceSet set, Context<InstanceSet> context) {
+    return new ResourceID(InstanceSetResources.watchdogConfigMapName(set), set.getMetadata().getNamespace());
   }
 
   @Override

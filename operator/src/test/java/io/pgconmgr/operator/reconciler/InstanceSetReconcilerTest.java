@@ -140,6 +140,13 @@ class InstanceSetReconcilerTest {
     client.pods().inNamespace(NS).resource(relabelled).update();
     conf = awaitConmgrConf(c -> c.instances().size() == 1);
     assertThat(conf.instances()).extracting(BackendInstance::hostaddr).containsExactly("198.18.1.21");
+
+    // The last pod goes: there is no valid conmgr.conf without an instance, so the last good one stays.
+    client.pods().inNamespace(NS).withName("orders-pg-1").delete();
+    InstanceSet empty = await().atMost(WAIT).until(() -> client.resources(InstanceSet.class).inNamespace(NS)
+        .withName("orders-db").get(), s -> s.getStatus() != null && s.getStatus().getInstances().isEmpty());
+    assertThat(condition(empty, "Ready").getReason()).isEqualTo("NoInstances");
+    assertThat(awaitConmgrConf(c -> true).instances()).extracting(BackendInstance::hostaddr).containsExactly("198.18.1.21");
   }
 
   @Test
