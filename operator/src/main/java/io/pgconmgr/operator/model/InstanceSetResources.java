@@ -23,9 +23,14 @@ public final class InstanceSetResources {
   public static final String CONMGR_CONF_KEY = "conmgr.conf";
   public static final String WATCHDOG_CONF_KEY = "watchdog.conf";
 
-  /** Volume and mount of the rendered conmgr.conf (read-only) in application pods. */
+  /** Volume of the rendered conmgr.conf in application pods, mounted read-only as one file of the data dir. */
   public static final String CONMGR_CONF_VOLUME = "pgconmgr-conmgr-conf";
-  public static final String CONMGR_CONF_DIR = "/etc/pgconmgr/conmgr";
+  /**
+   * conmgr's directory ({@code -D}): an emptyDir, because conmgr writes conmgr.pid and conmgr.status
+   * beside its conmgr.conf, and the root filesystem is read-only.
+   */
+  public static final String CONMGR_DATA_VOLUME = "pgconmgr-conmgr-data";
+  public static final String CONMGR_DATA_DIR = "/var/run/conmgr";
   /** Volume and mount of the rendered watchdog settings (read-only) in PostgreSQL pods. */
   public static final String WATCHDOG_CONF_VOLUME = "pgconmgr-watchdog-conf";
   public static final String WATCHDOG_CONF_DIR = "/etc/pgconmgr/watchdog";

@@ -1,6 +1,7 @@
 package io.pgconmgr.operator.model;
 
-import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_CONF_DIR;
+import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_DATA_DIR;
+import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_DATA_VOLUME;
 import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_CONF_KEY;
 import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_CONF_VOLUME;
 import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_CONTAINER;
@@ -69,22 +70,26 @@ public final class Sidecars {
         .withImage(spec.getImages().getConmgr())
         .withImagePullPolicy(spec.getImages().getPullPolicy().name())
         .withRestartPolicy("Always")
-        .withArgs("-D", CONMGR_CONF_DIR)
+        .withArgs("-D", CONMGR_DATA_DIR)
         .withPorts(ports)
         .withStartupProbe(httpProbe("/ready", c.getHttpPort(), STARTUP_PERIOD_SECONDS, STARTUP_FAILURE_THRESHOLD))
         .withLivenessProbe(httpProbe("/live", c.getHttpPort(), 10, 3))
         .withResources(spec.getResources().getConmgr() != null ? spec.getResources().getConmgr() : defaultResources())
         .withSecurityContext(restricted())
         .withVolumeMounts(
-            mount(CONMGR_CONF_VOLUME, CONMGR_CONF_DIR, true),
+            mount(CONMGR_DATA_VOLUME, CONMGR_DATA_DIR, false),
+            // One file of the ConfigMap (subPath): conmgr reads it at start, a change needs a pod restart.
+            new VolumeMountBuilder().withName(CONMGR_CONF_VOLUME).withMountPath(CONMGR_DATA_DIR + "/" + CONMGR_CONF_KEY)
+                .withSubPath(CONMGR_CONF_KEY).withReadOnly(true).build(),
             mount(TMP_VOLUME_PREFIX + "conmgr", TMP_DIR, false))
         .build();
   }
 
-  /** Volumes of the conmgr sidecar: the rendered conmgr.conf and scratch space. */
+  /** Volumes of the conmgr sidecar: the rendered conmgr.conf, its data directory and scratch space. */
   public static List<Volume> conmgrVolumes(InstanceSet set) {
     return List.of(
         configMapVolume(CONMGR_CONF_VOLUME, InstanceSetResources.conmgrConfigMapName(set), CONMGR_CONF_KEY),
+        emptyDir(CONMGR_DATA_VOLUME),
         emptyDir(TMP_VOLUME_PREFIX + "conmgr"));
   }
 

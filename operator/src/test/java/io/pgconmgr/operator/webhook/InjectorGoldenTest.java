@@ -59,9 +59,12 @@ class InjectorGoldenTest {
     assertThat(conmgr.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(conmgr.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(conmgr.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
-    assertThat(conmgr.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals(InstanceSetResources.CONMGR_CONF_DIR));
+    assertThat(conmgr.getArgs()).containsExactly("-D", InstanceSetResources.CONMGR_DATA_DIR);
+    assertThat(conmgr.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals(InstanceSetResources.CONMGR_DATA_DIR + "/conmgr.conf")
+        && "conmgr.conf".equals(m.getSubPath()) && m.getReadOnly());
     assertThat(patched.getSpec().getVolumes()).extracting(v -> v.getName())
-        .containsExactly("cache", InstanceSetResources.CONMGR_CONF_VOLUME, "pgconmgr-tmp-conmgr");
+        .containsExactly("cache", InstanceSetResources.CONMGR_CONF_VOLUME, InstanceSetResources.CONMGR_DATA_VOLUME,
+            "pgconmgr-tmp-conmgr");
     assertThat(patched.getSpec().getVolumes().get(1).getConfigMap().getName()).isEqualTo("orders-db-conmgr");
 
     Map<String, String> workerEnv = env(patched.getSpec().getContainers().get(0));
