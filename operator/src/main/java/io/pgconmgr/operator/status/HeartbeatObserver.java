@@ -11,6 +11,8 @@ import io.pgconmgr.protocol.heartbeat.HeartbeatListener;
 import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
 import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
 import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.netty.util.concurrent.Future;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,19 +98,28 @@ public final class HeartbeatObserver implements InstanceObserver {
 
   @Override
   public void forget(ResourceID set) {
+    closeSessions(set, "InstanceSet deleted");
+  }
+
+  /** Says goodbye to every watchdog (so none waits for a timeout), then stops the event loop. */
+  @Override
+  public void close() {
+    List<Future<Void>> closing = new ArrayList<>();
+    List.copyOf(sessions.keySet()).forEach(set -> closing.addAll(closeSessions(set, "operator stopping")));
+    closing.forEach(f -> f.awaitUninterruptibly(2, TimeUnit.SECONDS));
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+  }
+
+  private List<Future<Void>> closeSessions(ResourceID set, String reason) {
+    List<Future<Void>> closing = new ArrayList<>();
     Map<String, Session> current = sessions.remove(set);
     if (current != null) {
       synchronized (current) {
-        current.values().forEach(s -> s.client.closeAsync("InstanceSet deleted"));
+        current.values().forEach(s -> closing.add(s.client.closeAsync(reason)));
         current.clear();
       }
     }
-  }
-
-  @Override
-  public void close() {
-    List.copyOf(sessions.keySet()).forEach(this::forget);
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    return closing;
   }
 
   /** Every link event of a set's session asks for a reconciliation; the reconciler reads status() then. */

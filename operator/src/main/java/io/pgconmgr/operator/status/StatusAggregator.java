@@ -117,12 +117,13 @@ public final class StatusAggregator {
       }
       if (was.getLink() == Link.UP && now.getLink() == Link.DOWN) {
         events.add(new StatusEvent(EventRecorder.WARNING, "LinkDown", "lost the heartbeat link with the watchdog of "
-            + now.getName() + " (" + now.getAddress() + ")"));
+            + where(now)));
       } else if (was.getLink() == Link.DOWN && now.getLink() == Link.UP) {
         events.add(new StatusEvent(EventRecorder.NORMAL, "LinkUp", "heartbeat link with the watchdog of "
-            + now.getName() + " (" + now.getAddress() + ") is up"));
+            + where(now) + " is up"));
       }
-      if (now.getRole() != Role.UNKNOWN && was.getRole() != now.getRole()) {
+      // Between known roles only: unknown -> standby after an outage is told by LinkUp and Ready.
+      if (now.getRole() != Role.UNKNOWN && was.getRole() != Role.UNKNOWN && was.getRole() != now.getRole()) {
         events.add(new StatusEvent(now.getRole() == Role.PRIMARY ? EventRecorder.WARNING : EventRecorder.NORMAL,
             "RoleChanged", now.getName() + " is now " + role(now.getRole()) + " (was " + role(was.getRole())
             + ")" + (now.getTimeline() != null ? ", timeline " + now.getTimeline() : "")));
@@ -132,6 +133,11 @@ public final class StatusAggregator {
       }
     }
     return events;
+  }
+
+  /** The instance's name, with its address when that says more. */
+  private static String where(InstanceStatus i) {
+    return i.getName().equals(i.getAddress()) ? i.getName() : i.getName() + " (" + i.getAddress() + ")";
   }
 
   private static Condition condition(InstanceSetStatus previous, String type, Verdict verdict, long generation, Instant now) {
