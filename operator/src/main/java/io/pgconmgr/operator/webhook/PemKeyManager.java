@@ -89,7 +89,8 @@ public final class PemKeyManager extends X509ExtendedKeyManager {
       Object pem = parser.readObject();
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
       if (pem instanceof PEMKeyPair pair) {
-        return converter.getKeyPair(pair).getPrivate();
+        // PKCS#1 or SEC1; a SEC1 key may lack its public half, so only the private part is converted.
+        return converter.getPrivateKey(pair.getPrivateKeyInfo());
       }
       if (pem instanceof PrivateKeyInfo info) {
         return converter.getPrivateKey(info);
