@@ -75,6 +75,15 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void firstRolesAfterLinksComeUpAreNotRoleChanges() {
+    InstanceSetStatus connecting = StatusAggregator.aggregate(null, 1, desired, Map.of(), T0).status();
+    StatusUpdate up = StatusAggregator.aggregate(connecting, 1, desired, Map.of(
+        "198.18.0.1:27545", new Observation(true, PRIMARY_TL1),
+        "198.18.0.2:27545", new Observation(true, STANDBY_TL1)), T1);
+    assertThat(up.events()).extracting(StatusEvent::reason).containsExactly("LinkUp", "LinkUp", "Ready");
+  }
+
+  @Test
   void sameObservationsGiveAnEqualStatusAndNoEvents() {
     Map<String, Observation> obs = Map.of(
         "198.18.0.1:27545", new Observation(true, PRIMARY_TL1),
