@@ -10,6 +10,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -20,6 +21,7 @@ import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInbound
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.pgconmgr.operator.EventRecorder;
 import io.pgconmgr.operator.crd.InstanceSet;
+import io.pgconmgr.operator.crd.InstanceSetStatus;
 import io.pgconmgr.operator.crd.InstanceStatus;
 import io.pgconmgr.operator.model.DesiredConfig;
 import io.pgconmgr.operator.model.SetInstances;
@@ -99,11 +101,32 @@ public class InstanceSetReconciler implements Reconciler<InstanceSet>, Cleaner<I
       LOG.info("{}: {}", e.reason(), e.message());
       events.record(reference(set), e.type(), e.reason(), e.message());
     }
-    if (update.status().equals(set.getStatus())) {
-      return UpdateControl.noUpdate();
+    if (!update.status().equals(set.getStatus())) {
+      writeStatus(set, update.status(), context);
     }
-    set.setStatus(update.status());
-    return UpdateControl.patchStatus(set);
+    return UpdateControl.noUpdate();
+  }
+
+  /**
+   * Writes the whole status and puts the result in JOSDK's cache, so the next reconciliation (often
+   * right behind, on a pod or watchdog event) compares with what was written, not with a stale copy:
+   * no duplicate events, and no JSON Patch computed against an outdated list of instances.
+   */
+  private static void writeStatus(InstanceSet set, InstanceSetStatus status, Context<InstanceSet> context) {
+    if (context.getControllerConfiguration().getConfigurationService().useSSAToPatchPrimaryResource()) {
+      InstanceSet fresh = new InstanceSet();
+      fresh.getMetadata().setName(set.getMetadata().getName());
+      fresh.getMetadata().setNamespace(set.getMetadata().getNamespace());
+      fresh.setStatus(status);
+      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(set, fresh, context);
+    } else {
+      // A replace of the status subresource, retried on conflict: a merge patch would do too on a real
+      // API server, but Fabric8's mock appends to lists in merge patches instead of replacing them.
+      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(set, context, s -> {
+        s.setStatus(status);
+        return s;
+      });
+    }
   }
 
   @Override
