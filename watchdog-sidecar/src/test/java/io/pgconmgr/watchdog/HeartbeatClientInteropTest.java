@@ -65,6 +65,25 @@ class HeartbeatClientInteropTest {
   }
 
   @Test
+  void conmgrClientOverTheLimitLearnsWhyAndGetsInWhenASlotFrees() throws Exception {
+    try (Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).maxHeartbeatConnections(1)
+             .build());
+         HeartbeatClient first = HeartbeatClient.builder(group, "127.0.0.1", w.port())
+             .timing(FAST).build().start()) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> first.status().linkUp());
+      try (HeartbeatClient second = HeartbeatClient.builder(group, "127.0.0.1", w.port())
+          .timing(FAST).build().start()) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.status().lastError() != null
+            && second.status().lastError().contains("max_heartbeat_connections is 1"));
+        System.out.println("client over the limit: " + second.status().lastError());
+        assertThat(second.status().linkUp()).isFalse();
+        first.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.status().linkUp());
+      }
+    }
+  }
+
+  @Test
   void mutualTlsAdmitsCertifiedClientsOnly() throws Exception {
     WatchdogSettings s = Pg.settings(cluster.primary())
         .tls(pki.resolve("watchdog.crt"), pki.resolve("watchdog.key"), pki.resolve("ca.crt"))

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * interval by default). Not in the default run:
  * {@code mvn -B -q -pl watchdog-sidecar -am verify -Dtest='io.pgconmgr.watchdog.HeartbeatFootprintBench'
  * -Dsurefire.failIfNoSpecifiedTests=false -Dgroups=bench -Dwatchdog.excludedGroups=}
- * (options -Dbench.peers=N -Dbench.seconds=S); figures in the test output.
+ * (other sizes: -DargLine="-Dbench.peers=10000 -Dbench.seconds=20"); figures in the test output.
  */
 @Tag("bench")
 class HeartbeatFootprintBench {
@@ -46,8 +46,13 @@ class HeartbeatFootprintBench {
         // Spread over ten source addresses, like pods on several nodes.
         peers.add(TestPeer.session("127.0.0." + (2 + i % 10), w.heartbeatAddress(), 1000, 3000));
       }
-      Awaitility.await().atMost(Duration.ofSeconds(60))
+      long connected = System.nanoTime();
+      Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2))
+          .conditionEvaluationListener(c -> System.out.printf("sessions %.0f, lost %s%n",
+              gauge(w, "watchdog_sessions"), lost(w)))
           .until(() -> gauge(w, "watchdog_sessions") == PEERS);
+      System.out.printf("%d peers connected in %d ms%n", PEERS,
+          (System.nanoTime() - connected) / 1_000_000);
       Thread.sleep(5000);
       Sample busy0 = sample(w);
       double sent0 = gauge(w, "watchdog_heartbeats_sent_total");
@@ -93,6 +98,13 @@ class HeartbeatFootprintBench {
       heap += (long) Double.parseDouble(m.group(1));
     }
     return new Sample(cpu, heap, w.rssKib());
+  }
+
+  private static List<String> lost(WatchdogProcess w) {
+    return w.http("/metrics").body().lines()
+        .filter(l -> l.startsWith("watchdog_peers_lost_total")
+            || l.startsWith("watchdog_sessions_refused_total"))
+        .toList();
   }
 
   private static double gauge(WatchdogProcess w, String name) {
