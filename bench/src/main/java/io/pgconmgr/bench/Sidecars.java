@@ -110,6 +110,7 @@ final class Sidecars implements AutoCloseable {
                 .append("watchdog.http_port = ").append(http).append('\n')
                 .append("watchdog.listen_address = '").append(address).append("'\n")
                 .append("watchdog.check_attr_interval = ").append(checkAttrInterval).append('\n')
+                .append("watchdog.state_file = '").append(dir.resolve(name + ".peers")).append("'\n")
                 .append("watchdog.conninfo = 'host=").append(pg.host()).append(" port=").append(pg.port())
                 .append(" user=postgres dbname=postgres'\n");
         if (maxSessions > 0) {
