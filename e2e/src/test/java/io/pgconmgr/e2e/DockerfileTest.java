@@ -1,0 +1,134 @@
+package io.pgconmgr.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Invariants of the three images, checked by reading their Dockerfiles (no Docker engine here):
+ * multi-stage, non-root, read-only-root friendly, sized JVM, the jar their module really builds.
+ */
+class DockerfileTest {
+
+  /** Each image: its Dockerfile, the module it packages, the jar name, the ports it serves. */
+  static Stream<Arguments> images() {
+    return Stream.of(
+        Arguments.of("Dockerfile.sidecar", "sidecar-conmgr", "conmgr", List.of(27546, 27547)),
+        Arguments.of("Dockerfile.watchdog", "watchdog-sidecar", "watchdog", List.of(27545, 27548)),
+        Arguments.of("Dockerfile.operator", "operator", "operator", List.of(8443, 8080)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void buildsWithMavenThenRunsOnASmallJreBase(String file, String module, String jar, List<Integer> ports) throws IOException {
+    Dockerfile dockerfile = read(file);
+    List<Dockerfile.Instruction> stages = dockerfile.all("FROM");
+    assertThat(stages).hasSize(2);
+    assertThat(stages.get(0).arguments()).endsWith(" AS build");
+    assertThat(dockerfile.argDefault("BUILD_IMAGE")).hasValueSatisfying(image -> assertThat(image).startsWith("maven:").contains("-17"));
+    assertThat(dockerfile.argDefault("JRE_IMAGE")).hasValueSatisfying(image -> assertThat(image).contains("17-jre"));
+    assertThat(stages.get(1).arguments()).isEqualTo("${JRE_IMAGE}");
+    assertThat(dockerfile.instructions()).noneMatch(i -> i.arguments().contains(":latest"));
+    assertThat(dockerfile.all("ADD")).as("COPY only, no remote ADD").isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void runsAsANumericNonRootUserWithTheUidTheOperatorAndChartExpect(String file, String module, String jar,
+      List<Integer> ports) throws IOException {
+    Dockerfile last = read(file).finalStage();
+    String user = last.lastArguments("USER").orElseThrow(() -> new AssertionError(file + " has no USER"));
+    Matcher uidGid = Pattern.compile("(\\d+):(\\d+)").matcher(user);
+    assertThat(uidGid.matches()).as("USER %s is numeric uid:gid, so runAsNonRoot can verify it", user).isTrue();
+    assertThat(Integer.parseInt(uidGid.group(1))).isEqualTo(ChartContract.IMAGE_UID).isNotZero();
+    assertThat(Integer.parseInt(uidGid.group(2))).isNotZero();
+    // USER comes after every RUN, so nothing at run time is root.
+    int userIndex = last.instructions().lastIndexOf(last.all("USER").get(last.all("USER").size() - 1));
+    assertThat(last.instructions().subList(userIndex, last.instructions().size()))
+        .noneMatch(i -> i.keyword().equals("RUN"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void packagesTheJarItsModuleBuilds(String file, String module, String jar, List<Integer> ports) throws IOException {
+    Dockerfile dockerfile = read(file);
+    Path root = RenderedChart.repoRoot();
+    String parentPom = Files.readString(root.resolve("pom.xml"));
+    assertThat(parentPom).contains("<module>" + module + "</module>");
+    String modulePom = Files.readString(root.resolve(module).resolve("pom.xml"));
+    List<String> finalNames = Pattern.compile("<finalName>\\s*([^<\\s]+)\\s*</finalName>").matcher(modulePom)
+        .results().map(m -> m.group(1)).toList();
+    Assumptions.assumeFalse(finalNames.isEmpty(), module + " does not package a runnable jar yet (no finalName)");
+    assertThat(finalNames).as("jar names in %s/pom.xml", module).contains(jar);
+
+    String build = dockerfile.all("RUN").get(0).arguments();
+    assertThat(build).contains("mvn ", "-pl " + module + " ", "-am", "-DskipTests", "package")
+        .contains("cp " + module + "/target/" + jar + ".jar /out/app.jar");
+    String installed = "/opt/pgconmgr/" + jar + ".jar";
+    assertThat(dockerfile.finalStage().all("COPY")).extracting(Dockerfile.Instruction::arguments)
+        .contains("--from=build /out/app.jar " + installed);
+    assertThat(exec(dockerfile.finalStage().lastArguments("ENTRYPOINT").orElseThrow()))
+        .containsExactly("java", "-jar", installed);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void jvmIsSizedForASmallContainerAndWritesNothingOutsideTmp(String file, String module, String jar,
+      List<Integer> ports) throws IOException {
+    Dockerfile dockerfile = read(file).finalStage();
+    List<String> options = Arrays.asList(dockerfile.env("JAVA_TOOL_OPTIONS").orElseThrow().split("\\s+"));
+    assertThat(options).contains("-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-XX:-UsePerfData",
+        "-Djava.io.tmpdir=/tmp", "-Xshare:auto");
+    assertThat(options).anyMatch(o -> o.startsWith("-XX:MaxRAMPercentage="))
+        .anyMatch(o -> o.startsWith("-XX:MaxMetaspaceSize="))
+        .noneMatch(o -> o.startsWith("-Xmx")); // the heap follows the container's memory limit
+    // The archive the JVM maps is the one the training run wrote, with the same jar path.
+    String archive = "/opt/pgconmgr/" + jar + ".jsa";
+    assertThat(options).contains("-XX:SharedArchiveFile=" + archive);
+    assertThat(dockerfile.all("RUN")).anySatisfy(run -> assertThat(run.arguments())
+        .contains("-XX:ArchiveClassesAtExit=" + archive, "-jar /opt/pgconmgr/" + jar + ".jar", "test -s " + archive)
+        .contains("JAVA_TOOL_OPTIONS=\"$JVM_DEFAULTS\""));
+    // The exec form: the JVM is PID 1 and gets SIGTERM directly (clean goodbye to peers).
+    assertThat(dockerfile.lastArguments("ENTRYPOINT").orElseThrow()).startsWith("[");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void exposesAndHealthChecksThePortsTheChartAndSpecUse(String file, String module, String jar,
+      List<Integer> ports) throws IOException {
+    Dockerfile dockerfile = read(file).finalStage();
+    List<Integer> exposed = Arrays.stream(dockerfile.lastArguments("EXPOSE").orElseThrow().split("\\s+"))
+        .map(Integer::parseInt).toList();
+    assertThat(exposed).containsExactlyInAnyOrderElementsOf(ports);
+    String healthcheck = dockerfile.lastArguments("HEALTHCHECK").orElseThrow();
+    assertThat(healthcheck).contains("/dev/tcp/127.0.0.1/" + ports.get(1)).contains("/live");
+  }
+
+  @org.junit.jupiter.api.Test
+  void dockerIgnoreKeepsBuildOutputAndGitOutOfTheContext() throws IOException {
+    List<String> ignored = Files.readAllLines(RenderedChart.repoRoot().resolve(".dockerignore"));
+    assertThat(ignored).contains("**/target/", ".git/");
+  }
+
+  private static Dockerfile read(String file) throws IOException {
+    return Dockerfile.read(RenderedChart.repoRoot().resolve(file));
+  }
+
+  /** The arguments of an exec-form (JSON array) instruction. */
+  private static List<String> exec(String jsonArray) {
+    assertThat(jsonArray).startsWith("[").endsWith("]");
+    return Arrays.stream(jsonArray.substring(1, jsonArray.length() - 1).split(","))
+        .map(String::strip).map(s -> s.substring(1, s.length() - 1)).toList();
+  }
+}
