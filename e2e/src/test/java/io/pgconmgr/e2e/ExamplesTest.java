@@ -88,6 +88,16 @@ class ExamplesTest {
         .anySatisfy(rule -> assertThat(rule).contains(" " + user + " 127.0.0.1/32 "));
   }
 
+  @Test
+  void everyExampleTheDocsAndChartNameExists() throws IOException {
+    Path root = RenderedChart.repoRoot();
+    for (Path doc : List.of(root.resolve("docs/kubernetes.md"), root.resolve("helm/pgconmgr/README.md"),
+        root.resolve("helm/pgconmgr/templates/NOTES.txt"))) {
+      java.util.regex.Pattern.compile("examples/[\\w.-]+\\.yaml").matcher(Files.readString(doc)).results()
+          .forEach(m -> assertThat(root.resolve(m.group())).as("%s names %s", root.relativize(doc), m.group()).exists());
+    }
+  }
+
   static Path examplesDir() {
     return RenderedChart.repoRoot().resolve("examples");
   }

@@ -297,6 +297,11 @@ class HelmChartTest {
         .withName(RenderedChart.RELEASE).withNamespace(NAMESPACE).withKubeVersion(RenderedChart.KUBE_VERSION)
         .set("webhook.keepCertificateOnUpgrade", false).dryRun().clientOnly().call().getOutput();
     assertThat(notes).contains("kubectl apply -f examples/", "kubectl get instancesets", "127.0.0.1:27546");
+    // Every example the notes name exists.
+    var mentioned = java.util.regex.Pattern.compile("examples/[\\w.-]+\\.yaml").matcher(notes).results()
+        .map(java.util.regex.MatchResult::group).toList();
+    assertThat(mentioned).isNotEmpty().allSatisfy(example ->
+        assertThat(RenderedChart.repoRoot().resolve(example)).as("NOTES.txt names %s", example).exists());
   }
 
   private static List<String> verbs(List<PolicyRule> rules, String resource) {
