@@ -1,0 +1,63 @@
+package io.pgconmgr.protocol.heartbeat;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * Picks the Netty transport: native epoll where the library loads (Linux), NIO elsewhere. The
+ * channel classes follow the group, so a caller never mixes an epoll group with NIO channels.
+ */
+public final class NettyTransport {
+  private NettyTransport() {
+  }
+
+  /** True when the native epoll transport can be used on this machine. */
+  public static boolean epollAvailable() {
+    return Epoll.isAvailable();
+  }
+
+  /**
+   * A new event loop group, epoll when available, else NIO.
+   *
+   * @param threads          number of event loops; 0 means Netty's default (2 x cores)
+   * @param threadNamePrefix prefix of the thread names, e.g. "heartbeat"
+   */
+  public static EventLoopGroup newEventLoopGroup(int threads, String threadNamePrefix) {
+    DefaultThreadFactory threadFactory = new DefaultThreadFactory(threadNamePrefix);
+    return new MultiThreadIoEventLoopGroup(threads, threadFactory,
+        epollAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+  }
+
+  /** The TCP client channel class that fits {@code group}. */
+  public static Class<? extends SocketChannel> socketChannelType(EventLoopGroup group) {
+    return isEpoll(group) ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  /** The TCP server channel class that fits {@code group}. */
+  public static Class<? extends ServerSocketChannel> serverSocketChannelType(EventLoopGroup group) {
+    return isEpoll(group) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+  }
+
+  /** The UDP channel class that fits {@code group} (DNS queries). */
+  public static Class<? extends DatagramChannel> datagramChannelType(EventLoopGroup group) {
+    return isEpoll(group) ? EpollDatagramChannel.class : NioDatagramChannel.class;
+  }
+
+  private static boolean isEpoll(EventLoopGroup group) {
+    return group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class);
+  }
+}
