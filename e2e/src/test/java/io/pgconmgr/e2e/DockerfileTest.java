@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -21,13 +22,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DockerfileTest {
 
-  /** Each image: its Dockerfile, the module it packages, the jar name, the ports it serves. */
+  /** Each image: its Dockerfile, the module it packages, the jar name, the ports it serves (HTTP last). */
   static Stream<Arguments> images() {
     return Stream.of(
         Arguments.of("Dockerfile.sidecar", "sidecar-conmgr", "conmgr", List.of(27546, 27547)),
         Arguments.of("Dockerfile.watchdog", "watchdog-sidecar", "watchdog", List.of(27545, 27548)),
         Arguments.of("Dockerfile.operator", "operator", "operator", List.of(8443, 8080)));
   }
+
+  /** The sidecars are shaded jars run with -jar; the operator a class path (module jar + its dependencies). */
+  static Stream<Arguments> shadedImages() {
+    return images().filter(a -> !a.get()[0].equals("Dockerfile.operator"));
+  }
+
+  /** Health endpoint each image's HEALTHCHECK asks. */
+  private static final Map<String, String> LIVENESS = Map.of(
+      "Dockerfile.sidecar", "/live", "Dockerfile.watchdog", "/live", "Dockerfile.operator", "/healthz");
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("images")
@@ -60,7 +70,7 @@ class DockerfileTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("images")
+  @MethodSource("shadedImages")
   void packagesTheJarItsModuleBuilds(String file, String module, String jar, List<Integer> ports) throws IOException {
     Dockerfile dockerfile = read(file);
     Path root = RenderedChart.repoRoot();
@@ -82,6 +92,25 @@ class DockerfileTest {
         .containsExactly("java", "-jar", installed);
   }
 
+  @org.junit.jupiter.api.Test
+  void operatorRunsItsModulesJarAndRuntimeDependenciesOnAClassPath() throws IOException {
+    Dockerfile dockerfile = read("Dockerfile.operator");
+    String build = dockerfile.all("RUN").get(0).arguments();
+    assertThat(build).contains("-pl operator ", "-am", "-DskipTests", "package", "dependency:copy-dependencies",
+        "-DincludeScope=runtime", "cp -r operator/target/dependency /out/lib", "cp operator/target/operator-*.jar /out/app.jar");
+    assertThat(dockerfile.finalStage().all("COPY")).extracting(Dockerfile.Instruction::arguments)
+        .contains("--from=build /out/lib/ /opt/pgconmgr/lib/", "--from=build /out/app.jar /opt/pgconmgr/operator.jar");
+    List<String> entrypoint = exec(dockerfile.finalStage().lastArguments("ENTRYPOINT").orElseThrow());
+    assertThat(entrypoint.subList(0, 3)).containsExactly("java", "-cp", "/opt/pgconmgr/operator.jar:/opt/pgconmgr/lib/*");
+    assertThat(entrypoint).hasSize(4);
+    Path main = RenderedChart.repoRoot().resolve("operator/src/main/java")
+        .resolve(entrypoint.get(3).replace('.', '/') + ".java");
+    Assumptions.assumeTrue(Files.exists(RenderedChart.repoRoot().resolve("operator/src/main/java")),
+        "the operator's sources have not landed yet");
+    assertThat(main).exists();
+    assertThat(Files.readString(main)).contains("public static void main(String[] args)");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("images")
   void jvmIsSizedForASmallContainerAndWritesNothingOutsideTmp(String file, String module, String jar,
@@ -96,8 +125,12 @@ class DockerfileTest {
     // The archive the JVM maps is the one the training run wrote, with the same jar path.
     String archive = "/opt/pgconmgr/" + jar + ".jsa";
     assertThat(options).contains("-XX:SharedArchiveFile=" + archive);
+    // The training run starts the program the way the ENTRYPOINT does (same class path).
+    List<String> entrypoint = exec(dockerfile.lastArguments("ENTRYPOINT").orElseThrow());
+    String launch = entrypoint.get(1).equals("-jar") ? "-jar " + entrypoint.get(2)
+        : "-cp \"" + entrypoint.get(2) + "\" " + entrypoint.get(3);
     assertThat(dockerfile.all("RUN")).anySatisfy(run -> assertThat(run.arguments())
-        .contains("-XX:ArchiveClassesAtExit=" + archive, "-jar /opt/pgconmgr/" + jar + ".jar", "test -s " + archive)
+        .contains("-XX:ArchiveClassesAtExit=" + archive, launch, "test -s " + archive)
         .contains("JAVA_TOOL_OPTIONS=\"$JVM_DEFAULTS\""));
     // The exec form: the JVM is PID 1 and gets SIGTERM directly (clean goodbye to peers).
     assertThat(dockerfile.lastArguments("ENTRYPOINT").orElseThrow()).startsWith("[");
@@ -112,7 +145,7 @@ class DockerfileTest {
         .map(Integer::parseInt).toList();
     assertThat(exposed).containsExactlyInAnyOrderElementsOf(ports);
     String healthcheck = dockerfile.lastArguments("HEALTHCHECK").orElseThrow();
-    assertThat(healthcheck).contains("/dev/tcp/127.0.0.1/" + ports.get(1)).contains("/live");
+    assertThat(healthcheck).contains("/dev/tcp/127.0.0.1/" + ports.get(1)).contains("GET " + LIVENESS.get(file) + " ");
   }
 
   @org.junit.jupiter.api.Test

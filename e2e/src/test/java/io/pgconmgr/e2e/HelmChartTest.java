@@ -260,35 +260,54 @@ class HelmChartTest {
     assertThat(verbs(role.getRules(), "instancesets/status")).containsExactlyInAnyOrder("get", "patch", "update");
     assertThat(verbs(role.getRules(), "instancesets/finalizers")).containsExactly("update");
     assertThat(verbs(role.getRules(), "pods")).containsExactlyInAnyOrder("get", "list", "watch");
-    assertThat(verbs(role.getRules(), "events")).containsExactlyInAnyOrder("create", "patch");
+    assertThat(verbs(role.getRules(), "events")).containsExactly("create");
     assertThat(verbs(role.getRules(), "configmaps"))
         .containsExactlyInAnyOrder("get", "list", "watch", "create", "update", "patch", "delete");
   }
 
   @Test
-  void watchedNamespacesGetRolesInsteadOfAClusterRoleAndReplicasGetALeaseRole() {
+  void watchedNamespacesGetRolesAndOnlyReadAccessToInstanceSetsClusterWide() {
     RenderedChart chart = render("strict-values.yaml");
-    assertThat(chart.all(ClusterRole.class)).isEmpty();
-    assertThat(chart.all(ClusterRoleBinding.class)).isEmpty();
     assertThat(chart.all(Role.class)).extracting(r -> r.getMetadata().getNamespace())
-        .containsExactlyInAnyOrder("shop", "billing", NAMESPACE);
-    assertThat(chart.all(RoleBinding.class)).hasSize(3);
-    Role leases = chart.all(Role.class).stream().filter(r -> r.getMetadata().getNamespace().equals(NAMESPACE))
-        .findFirst().orElseThrow();
-    assertThat(verbs(leases.getRules(), "leases")).containsExactlyInAnyOrder("get", "create", "update");
+        .containsExactlyInAnyOrder("shop", "billing");
+    assertThat(chart.all(RoleBinding.class)).extracting(r -> r.getMetadata().getNamespace())
+        .containsExactlyInAnyOrder("shop", "billing");
+    // The webhook's cache watches all namespaces once there are several: read-only, InstanceSets only.
+    ClusterRole read = chart.one(ClusterRole.class);
+    assertThat(read.getRules()).singleElement().satisfies(rule -> {
+      assertThat(rule.getResources()).containsExactly("instancesets");
+      assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch");
+    });
+    assertThat(chart.one(ClusterRoleBinding.class).getRoleRef().getName()).isEqualTo(read.getMetadata().getName());
     Container operator = chart.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
-    assertThat(env(operator, "PGCONMGR_WATCH_NAMESPACES")).isEqualTo("shop,billing");
-    assertThat(env(operator, "PGCONMGR_LEADER_ELECTION")).isEqualTo("true");
+    assertThat(env(operator, "PGCONMGR_NAMESPACES")).isEqualTo("shop,billing");
     assertThat(env(operator, "JDK_JAVA_OPTIONS")).isEqualTo("-XX:MaxRAMPercentage=60");
   }
 
   @Test
-  void operatorIsToldTheSidecarImagesOfTheSameRegistryAndTag() {
+  void oneWatchedNamespaceNeedsNoClusterWidePermissionAtAll() {
+    RenderedChart chart = render(null, Map.of("operator.watchNamespaces[0]", "shop"));
+    assertThat(chart.all(ClusterRole.class)).isEmpty();
+    assertThat(chart.all(ClusterRoleBinding.class)).isEmpty();
+    assertThat(chart.one(Role.class).getMetadata().getNamespace()).isEqualTo("shop");
+  }
+
+  @Test
+  void operatorFindsTheMountedCertificateAndKeyWhereItIsTold() {
+    var pod = render((String) null).one(Deployment.class).getSpec().getTemplate().getSpec();
+    Container operator = pod.getContainers().get(0);
+    String volume = pod.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow().getName();
+    String mountPath = operator.getVolumeMounts().stream().filter(m -> m.getName().equals(volume)).findFirst()
+        .orElseThrow().getMountPath();
+    assertThat(env(operator, "PGCONMGR_WEBHOOK_CERT")).isEqualTo(mountPath + "/tls.crt");
+    assertThat(env(operator, "PGCONMGR_WEBHOOK_KEY")).isEqualTo(mountPath + "/tls.key");
+  }
+
+  @Test
+  void operatorImageFollowsRegistryAndTag() {
     RenderedChart chart = render(null, Map.of("image.registry", "registry.example.com/db", "image.tag", "1.2.3"));
     Container operator = chart.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(operator.getImage()).isEqualTo("registry.example.com/db/operator:1.2.3");
-    assertThat(env(operator, "PGCONMGR_CONMGR_IMAGE")).isEqualTo("registry.example.com/db/conmgr:1.2.3");
-    assertThat(env(operator, "PGCONMGR_WATCHDOG_IMAGE")).isEqualTo("registry.example.com/db/watchdog:1.2.3");
   }
 
   @Test
