@@ -176,6 +176,11 @@ class HelmChartTest {
         .hasMessageContaining("failurePolicy");
     assertThatThrownBy(() -> render(null, Map.of("webhook.timeoutSeconds", 60)))
         .hasMessageContaining("timeoutSeconds");
+    // A misspelt key is refused instead of silently ignored.
+    assertThatThrownBy(() -> render(null, Map.of("webhook.failurPolicy", "Fail")))
+        .hasMessageContaining("failurPolicy");
+    assertThatThrownBy(() -> render(null, Map.of("networkPolicy.enabled", "yes")))
+        .hasMessageContaining("networkPolicy");
   }
 
   @Test
