@@ -1,0 +1,279 @@
+package io.pgconmgr.conmgr;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.pgconmgr.conmgr.ops.ConmgrMetrics;
+import io.pgconmgr.conmgr.ops.DataDirectory;
+import io.pgconmgr.conmgr.ops.HttpEndpoints;
+import io.pgconmgr.conmgr.ops.PgLevel;
+import io.pgconmgr.conmgr.ops.StatusReport;
+import io.pgconmgr.conmgr.proxy.ProxyContext;
+import io.pgconmgr.conmgr.proxy.ProxyServer;
+import io.pgconmgr.conmgr.proxy.Transport;
+import io.pgconmgr.conmgr.routing.ClientRegistry;
+import io.pgconmgr.conmgr.routing.InstanceState;
+import io.pgconmgr.conmgr.routing.InstanceTable;
+import io.pgconmgr.conmgr.routing.LinkState;
+import io.pgconmgr.conmgr.routing.Router;
+import io.pgconmgr.conmgr.routing.RoutingPolicy;
+import io.pgconmgr.protocol.conf.ConmgrConf;
+import io.pgconmgr.protocol.conf.Listener;
+import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running conmgr: the instance table fed by one heartbeat client per instance, the router, the
+ * client listeners, the HTTP endpoints and (with a directory) conmgr.pid/conmgr.status. Wired by
+ * hand; {@link #start} binds everything or fails having started nothing.
+ */
+public final class Conmgr implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Conmgr.class);
+
+  /** How long a new client may take to send its first packet (the postmaster's authentication_timeout). */
+  static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * Start options beyond conmgr.conf.
+   *
+   * @param dataDir             directory for conmgr.pid / conmgr.status, or null (embedded use, tests)
+   * @param readyWithoutPrimary {@code -W}: report ready once the listeners are bound, primary or not
+   * @param heartbeats          start heartbeat clients (false: the table is fed by the caller, for tests)
+   */
+  public record Options(DataDirectory dataDir, boolean readyWithoutPrimary, boolean heartbeats) {
+    public static Options embedded() {
+      return new Options(null, false, true);
+    }
+  }
+
+  private final ConmgrConf conf;
+  private final Options options;
+  private final InstanceTable table;
+  private final ClientRegistry clients = new ClientRegistry();
+  private final Router router;
+  private final ConmgrMetrics metrics;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final ExecutorService statusWriter;
+  private final CountDownLatch primaryKnown = new CountDownLatch(1);
+  private volatile boolean splitBrainReported;
+  private volatile boolean stopping;
+  private ProxyServer proxy;
+  private HttpEndpoints http;
+  private HeartbeatLinks links;
+
+  private Conmgr(ConmgrConf conf, Options options) {
+    this.conf = conf;
+    this.options = options;
+    this.table = new InstanceTable(conf.instances(), Clock.systemDefaultZone());
+    this.router = new Router(table, clients);
+    this.metrics = new ConmgrMetrics(table, clients);
+    this.boss = Transport.group(1, new DefaultThreadFactory("conmgr-accept", true));
+    this.workers = Transport.group(0, new DefaultThreadFactory("conmgr-io", true));
+    this.statusWriter = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "conmgr-status");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Binds the listeners and the HTTP port, claims the directory, starts the heartbeats. */
+  public static Conmgr start(ConmgrConf conf, Options options) throws IOException, InterruptedException {
+    Conmgr c = new Conmgr(conf, options);
+    try {
+      c.startAll();
+      return c;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private void startAll() throws IOException, InterruptedException {
+    if (options.dataDir() != null) {
+      options.dataDir().claim(describeListeners(conf.allListeners()));
+    }
+    table.addListener(this::onChange);
+    ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
+        Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections());
+    proxy = new ProxyServer(boss, workers, conf.listenAddresses(), conf.allListeners(), context);
+    if (conf.httpPort() > 0) {
+      try {
+        http = new HttpEndpoints(conf.httpPort(), () -> !stopping, this::ready, this::readiness,
+            () -> StatusReport.render(table.snapshot()), metrics::scrape);
+      } catch (IOException e) {
+        throw new IOException("could not listen on HTTP port " + conf.httpPort() + ": " + e.getMessage(), e);
+      }
+    }
+    log.info(PgLevel.LOG, "conmgr listening on {} ({}), HTTP on {}", proxy.addresses(),
+        describeListeners(conf.allListeners()), conf.httpPort() > 0 ? conf.httpPort() : "off");
+    writeStatus();
+    if (options.readyWithoutPrimary()) {
+      markReady();
+    }
+    if (options.heartbeats()) {
+      links = HeartbeatLinks.start(conf, table, metrics, workers);
+    }
+  }
+
+  static String describeListeners(List<Listener> listeners) {
+    return listeners.stream().map(l -> l.port() + "=" + l.target().confName()).collect(Collectors.joining(","));
+  }
+
+  private void onChange(InstanceState before, InstanceState after) {
+    if (before.link() == LinkState.UP && after.link() != LinkState.UP && stopping) {
+      log.info(PgLevel.LOG, "heartbeat link to instance {} closed ({})", after.label(), after.reason());
+    } else if (before.link() == LinkState.UP && after.link() != LinkState.UP) {
+      int failed = clients.failAll(after, after.reason());
+      metrics.linkLost(after.number(), failed);
+      log.warn("heartbeat link to instance {} lost ({}): {} client connection(s) failed", after.label(),
+          after.reason(), failed);
+    } else if (before.link() != LinkState.UP && after.link() == LinkState.UP) {
+      log.info(PgLevel.LOG, "heartbeat link to instance {} up: {}", after.label(), after.role());
+    } else if (!before.role().equals(after.role())) {
+      log.info(PgLevel.LOG, "instance {} is now {} (timeline {})", after.label(), after.role(),
+          after.attributes() == null ? "?" : after.attributes().timeline());
+    }
+    List<InstanceState> snapshot = table.snapshot();
+    RoutingPolicy.PrimaryView view = RoutingPolicy.primaries(snapshot);
+    if (view.splitBrain() && !splitBrainReported) {
+      splitBrainReported = true;
+      log.error("SPLIT BRAIN: {} instances claim to be primary: {}", view.claimants().size(),
+          view.claimants().stream().map(s -> s.label() + " timeline " + s.attributes().timeline())
+              .collect(Collectors.joining(", ")));
+    } else if (!view.splitBrain() && splitBrainReported) {
+      splitBrainReported = false;
+      log.info(PgLevel.LOG, "split brain over: at most one instance claims to be primary");
+    }
+    for (InstanceState stale : view.stale()) {
+      // A former primary still accepting writes: its clients must not keep writing there.
+      int failed = clients.failAll(stale, "instance is a primary on an older timeline (split brain)");
+      if (failed > 0) {
+        log.error("closed {} client connection(s) of instance {}: primary on older timeline {}", failed,
+            stale.label(), stale.attributes().timeline());
+      }
+    }
+    if (ready()) {
+      markReady();
+    }
+    writeStatus();
+  }
+
+  /** Ready: a primary is known (a read-write target can be routed), or started with -W. */
+  public boolean ready() {
+    return primaryKnown.getCount() == 0
+        || !RoutingPolicy.candidates(TargetSessionAttrs.PRIMARY, table.snapshot()).isEmpty();
+  }
+
+  private String readiness() {
+    List<InstanceState> primaries = RoutingPolicy.candidates(TargetSessionAttrs.PRIMARY, table.snapshot());
+    if (!primaries.isEmpty()) {
+      return "ready: primary is instance " + primaries.get(0).label();
+    }
+    if (primaryKnown.getCount() == 0) {
+      return options.readyWithoutPrimary() ? "ready (-W): no primary known now: " + router.explain(TargetSessionAttrs.PRIMARY)
+          : "ready: no primary known now (" + router.explain(TargetSessionAttrs.PRIMARY) + ")";
+    }
+    return "not ready: no primary known yet: " + router.explain(TargetSessionAttrs.PRIMARY);
+  }
+
+  private void markReady() {
+    if (primaryKnown.getCount() == 0) {
+      return;
+    }
+    primaryKnown.countDown();
+    log.info(PgLevel.LOG, "conmgr is {}", readiness());
+    if (options.dataDir() != null) {
+      statusWriter.execute(() -> {
+        try {
+          options.dataDir().state(DataDirectory.State.READY);
+        } catch (IOException e) {
+          log.warn("could not write {}: {}", DataDirectory.PID, e.toString());
+        }
+      });
+    }
+  }
+
+  private void writeStatus() {
+    if (options.dataDir() == null || stopping) {
+      return;
+    }
+    statusWriter.execute(() -> {
+      try {
+        options.dataDir().status(StatusReport.render(table.snapshot()));
+      } catch (IOException e) {
+        log.warn("could not write {}: {}", DataDirectory.STATUS, e.toString());
+      }
+    });
+  }
+
+  /** Waits until ready (see {@link #ready}). */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    return primaryKnown.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public InstanceTable table() {
+    return table;
+  }
+
+  public ConmgrMetrics metrics() {
+    return metrics;
+  }
+
+  /** Bound client addresses, default listener first (one per listener and listen address). */
+  public List<InetSocketAddress> listenAddresses() {
+    return proxy.addresses();
+  }
+
+  public int httpPort() {
+    return http == null ? 0 : http.port();
+  }
+
+  /** Clean stop: goodbye to every watchdog, close listeners and clients, release the directory. */
+  @Override
+  public void close() {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    log.info(PgLevel.LOG, "conmgr stopping");
+    if (options.dataDir() != null) {
+      try {
+        options.dataDir().state(DataDirectory.State.STOPPING);
+      } catch (IOException e) {
+        // The pid file goes away below anyway.
+      }
+    }
+    if (links != null) {
+      links.close();
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (http != null) {
+      http.close();
+    }
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    statusWriter.shutdown();
+    try {
+      statusWriter.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (options.dataDir() != null) {
+      options.dataDir().release();
+    }
+  }
+}

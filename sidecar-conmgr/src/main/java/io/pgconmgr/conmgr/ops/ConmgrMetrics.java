@@ -1,0 +1,110 @@
+package io.pgconmgr.conmgr.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgconmgr.conmgr.routing.ClientRegistry;
+import io.pgconmgr.conmgr.routing.InstanceState;
+import io.pgconmgr.conmgr.routing.InstanceTable;
+import io.pgconmgr.conmgr.routing.LinkState;
+import io.pgconmgr.conmgr.routing.RoutingPolicy;
+import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/** conmgr's Prometheus metrics (names in docs/conmgr.md), recorded by the proxy and the heartbeat wiring. */
+public final class ConmgrMetrics {
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, AtomicInteger> activeClients = new ConcurrentHashMap<>();
+
+  public ConmgrMetrics(InstanceTable table, ClientRegistry clients) {
+    Gauge.builder("conmgr_links_up", table, t -> t.snapshot().stream().filter(s -> s.link() == LinkState.UP).count())
+        .description("Instances whose heartbeat link is up").register(registry);
+    Gauge.builder("conmgr_split_brain", table, t -> RoutingPolicy.primaries(t.snapshot()).splitBrain() ? 1 : 0)
+        .description("1 while more than one instance claims to be primary").register(registry);
+    for (InstanceState s : table.snapshot()) {
+      int n = s.number();
+      String tag = Integer.toString(n);
+      Gauge.builder("conmgr_instance_link_up", table, t -> t.get(n).link() == LinkState.UP ? 1 : 0)
+          .tag("instance", tag).description("1 while the heartbeat link to the instance is up").register(registry);
+      Gauge.builder("conmgr_instance_primary", table, t -> t.get(n).claimsPrimary() ? 1 : 0)
+          .tag("instance", tag).description("1 while the instance is a reachable primary").register(registry);
+      Gauge.builder("conmgr_instance_clients", clients, c -> c.count(n))
+          .tag("instance", tag).description("Client connections bound to the instance").register(registry);
+    }
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** Publishes one heartbeat client's figures (read at scrape time). */
+  public void heartbeatStatus(int instance, Supplier<HeartbeatStatus> status) {
+    String tag = Integer.toString(instance);
+    Gauge.builder("conmgr_heartbeat_age_seconds", status, s -> {
+      long age = s.get().lastReceivedAgeMillis();
+      return age < 0 ? Double.NaN : age / 1000.0;
+    }).tag("instance", tag).description("Seconds since the last frame from the instance's watchdog")
+        .register(registry);
+    Gauge.builder("conmgr_heartbeat_round_trip_seconds", status, s -> {
+      long rtt = s.get().handshakeMillis();
+      return rtt < 0 ? Double.NaN : rtt / 1000.0;
+    }).tag("instance", tag).description("Hello-to-attributes round trip of the current or last heartbeat link")
+        .register(registry);
+    FunctionCounter.builder("conmgr_heartbeat_connect_attempts_total", status, s -> s.get().connectAttempts())
+        .tag("instance", tag).description("Heartbeat connect attempts").register(registry);
+    FunctionCounter.builder("conmgr_heartbeats_received_total", status, s -> s.get().heartbeatsReceived())
+        .tag("instance", tag).description("Heartbeats received from the watchdog").register(registry);
+  }
+
+  public void linkLost(int instance, int clientsClosed) {
+    Counter.builder("conmgr_link_losses_total").tag("instance", Integer.toString(instance))
+        .description("Heartbeat links lost").register(registry).increment();
+    Counter.builder("conmgr_clients_failed_on_link_loss_total").tag("instance", Integer.toString(instance))
+        .description("Client connections closed or notified because their instance's link was lost")
+        .register(registry).increment(clientsClosed);
+  }
+
+  public void routed(TargetSessionAttrs target, int instance, String mode) {
+    Counter.builder("conmgr_routing_decisions_total").tag("target", target.confName())
+        .tag("instance", Integer.toString(instance)).tag("mode", mode)
+        .description("Clients routed, by target, chosen instance and mode (proxy, aware)").register(registry).increment();
+  }
+
+  public void routingFailed(TargetSessionAttrs target, String reason) {
+    Counter.builder("conmgr_routing_errors_total").tag("target", target.confName()).tag("reason", reason)
+        .description("Clients that got an error instead of an instance").register(registry).increment();
+  }
+
+  public void refused(String reason) {
+    Counter.builder("conmgr_clients_refused_total").tag("reason", reason)
+        .description("Client connections closed at accept").register(registry).increment();
+  }
+
+  public void error(String kind) {
+    Counter.builder("conmgr_errors_total").tag("kind", kind)
+        .description("Unexpected errors, by kind").register(registry).increment();
+  }
+
+  /** A client connection is open (+1) or closed (-1) on a listener of this target. */
+  public void clients(TargetSessionAttrs target, int delta) {
+    activeClients.computeIfAbsent(target.confName(), t -> {
+      AtomicInteger value = new AtomicInteger();
+      Gauge.builder("conmgr_client_connections", value, AtomicInteger::get).tag("target", t)
+          .description("Open client connections, by listener or requested target").register(registry);
+      return value;
+    }).addAndGet(delta);
+  }
+}

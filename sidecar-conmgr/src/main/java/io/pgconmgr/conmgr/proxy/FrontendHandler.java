@@ -1,0 +1,393 @@
+package io.pgconmgr.conmgr.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.pgconmgr.conmgr.ops.PgLevel;
+import io.pgconmgr.conmgr.routing.ClientRegistry;
+import io.pgconmgr.conmgr.routing.InstanceState;
+import io.pgconmgr.conmgr.routing.InstanceTable;
+import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection on a listener: reads the first packet, routes it, then either proxies the
+ * byte stream to the chosen instance (with backpressure: each side reads again only when its
+ * last write completed) or, for an aware client, answers the instance's address and keeps the
+ * socket as failure-notice channel. Every method runs on the client channel's event loop, except
+ * {@link #linkLost}, which hops onto it.
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter implements ClientRegistry.Client {
+
+  private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+
+  private enum State { FIRST_PACKET, ROUTING, CONNECTING, PROXYING, AWARE, REFUSED_ENCRYPTION, CLOSED }
+
+  private final ProxyContext context;
+  private final TargetSessionAttrs listenerTarget;
+
+  private ChannelHandlerContext ctx;
+  private State state = State.FIRST_PACKET;
+  private boolean counted;
+  private FirstPacket first;
+  private TargetSessionAttrs target;
+  private boolean aware;
+  private long routeDeadlineNanos;
+  private final Set<Integer> refused = new HashSet<>();
+  private String lastConnectError;
+  private ScheduledFuture<?> timer;
+  private InstanceTable.ChangeListener tableListener;
+  private ClientRegistry.Lease lease;
+  private Channel backend;
+
+  FrontendHandler(ProxyContext context, TargetSessionAttrs listenerTarget) {
+    this.context = context;
+    this.listenerTarget = listenerTarget;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    int max = context.maxConnections();
+    int open = context.openConnections().incrementAndGet();
+    if (max > 0 && open > max) {
+      context.openConnections().decrementAndGet();
+      log.info(PgLevel.LOG, "connection from {} refused: max_connections ({}) reached",
+          ctx.channel().remoteAddress(), max);
+      context.metrics().refused("max_connections");
+      state = State.CLOSED;
+      ctx.close();
+      return;
+    }
+    counted = true;
+    context.metrics().clients(listenerTarget, 1);
+    timer = ctx.executor().schedule(() -> {
+      log.debug("client {} sent no startup packet within {}", ctx.channel().remoteAddress(), context.startupTimeout());
+      ctx.close();
+    }, context.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    ctx.read();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof FirstPacket packet) {
+      onFirstPacket(packet);
+      return;
+    }
+    switch (state) {
+      case PROXYING -> backend.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+        if (f.isSuccess()) {
+          ctx.read();
+        } else {
+          f.channel().close();
+          ctx.close();
+        }
+      });
+      case AWARE -> {
+        // Only Terminate ('X') is expected; anything else is ignored (the channel is one-way).
+        ByteBuf buf = (ByteBuf) msg;
+        boolean terminate = buf.isReadable() && buf.getByte(buf.readerIndex()) == 'X';
+        ReferenceCountUtil.release(msg);
+        if (terminate) {
+          ctx.close();
+        } else {
+          ctx.read();
+        }
+      }
+      default -> ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onFirstPacket(FirstPacket packet) {
+    cancelTimer();
+    if (state == State.REFUSED_ENCRYPTION) {
+      // No instance was found for the first packet; we answered 'N' to read the startup packet
+      // and now answer it with the reason.
+      if (packet.kind() == FirstPacket.Kind.SSL_REQUEST || packet.kind() == FirstPacket.Kind.GSSENC_REQUEST) {
+        packet.release();
+        refuseEncryptionAndReadAgain();
+      } else {
+        boolean startup = packet.kind() == FirstPacket.Kind.STARTUP;
+        packet.release();
+        if (startup) {
+          sendNoRouteError();
+        } else {
+          ctx.close();
+        }
+      }
+      return;
+    }
+    first = packet;
+    target = listenerTarget;
+    if (packet.kind() == FirstPacket.Kind.CANCEL_REQUEST) {
+      forwardCancel();
+      return;
+    }
+    if (packet.isAwareClient()) {
+      aware = true;
+      String wanted = packet.parameters().get(FirstPacket.AWARE_OPTION).trim();
+      if (!wanted.isEmpty()) {
+        Optional<TargetSessionAttrs> parsed = TargetSessionAttrs.parse(wanted);
+        if (parsed.isEmpty()) {
+          context.metrics().routingFailed(listenerTarget, "invalid_target");
+          writeAndClose(PgWire.errorResponse(ctx.alloc(), PgWire.INVALID_PARAMETER_VALUE,
+              "invalid value for parameter \"" + FirstPacket.AWARE_OPTION + "\": \"" + wanted + "\"",
+              "Accepted values: " + TargetSessionAttrs.acceptedNames() + ", or empty for the listener's target."));
+          return;
+        }
+        target = parsed.get();
+      }
+    }
+    state = State.ROUTING;
+    routeDeadlineNanos = System.nanoTime() + context.routeWait().toNanos();
+    route();
+  }
+
+  /** Tries to bind an instance now; otherwise waits for a table change or the deadline. */
+  private void route() {
+    if (state != State.ROUTING) {
+      return;
+    }
+    Optional<ClientRegistry.Lease> routed = context.router().route(target, refused, this);
+    if (routed.isPresent()) {
+      stopWaiting();
+      lease = routed.get();
+      if (aware) {
+        answerAware(lease.instance());
+      } else {
+        connect(lease.instance());
+      }
+      return;
+    }
+    long leftNanos = routeDeadlineNanos - System.nanoTime();
+    if (leftNanos <= 0) {
+      stopWaiting();
+      noRoute();
+      return;
+    }
+    if (tableListener == null) {
+      // A failover in progress: retry on every table change until the deadline.
+      tableListener = (before, after) -> ctx.executor().execute(this::route);
+      context.router().table().addListener(tableListener);
+      timer = ctx.executor().schedule(this::route, leftNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void stopWaiting() {
+    if (tableListener != null) {
+      context.router().table().removeListener(tableListener);
+      tableListener = null;
+    }
+    cancelTimer();
+  }
+
+  private void noRoute() {
+    switch (first.kind()) {
+      case STARTUP -> {
+        first.release();
+        first = null;
+        sendNoRouteError();
+      }
+      case SSL_REQUEST, GSSENC_REQUEST -> {
+        // The client waits for one byte. 'N' lets a client with sslmode=prefer/allow/disable go on
+        // in clear text and receive our ErrorResponse with the reason; sslmode=require stops here.
+        first.release();
+        first = null;
+        refuseEncryptionAndReadAgain();
+      }
+      default -> {
+        log.info(PgLevel.LOG, "no instance for target_session_attrs={}: closing client {} (its first packet is not a "
+            + "startup packet, so no error message can be sent)", target.confName(), ctx.channel().remoteAddress());
+        context.metrics().routingFailed(target, "no_instance");
+        ctx.close();
+      }
+    }
+  }
+
+  private void refuseEncryptionAndReadAgain() {
+    state = State.REFUSED_ENCRYPTION;
+    ctx.pipeline().addBefore(ctx.name(), "startup", new StartupPacketDecoder());
+    ctx.writeAndFlush(PgWire.refuseEncryption(ctx.alloc())).addListener((ChannelFutureListener) f -> {
+      if (f.isSuccess()) {
+        timer = ctx.executor().schedule(() -> ctx.close(), context.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        ctx.read();
+      } else {
+        ctx.close();
+      }
+    });
+  }
+
+  private void sendNoRouteError() {
+    String reason = context.router().explain(target);
+    if (lastConnectError != null) {
+      reason = lastConnectError + "; " + reason;
+    }
+    log.warn("client {}: no instance matches target_session_attrs={} after waiting {} ms: {}",
+        ctx.channel().remoteAddress(), target.confName(), context.routeWait().toMillis(), reason);
+    context.metrics().routingFailed(target, lastConnectError != null ? "connect_failed" : "no_instance");
+    writeAndClose(PgWire.errorResponse(ctx.alloc(), PgWire.CANNOT_CONNECT_NOW,
+        "conmgr: no instance matches target_session_attrs=" + target.confName(),
+        "Waited " + context.routeWait().toMillis() + " ms. " + reason));
+  }
+
+  private void connect(InstanceState instance) {
+    state = State.CONNECTING;
+    Channel client = ctx.channel();
+    Bootstrap b = new Bootstrap()
+        .group(client.eventLoop())
+        .channel(client.getClass())
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis())
+        .handler(new BackendHandler(client));
+    InetSocketAddress address = InetSocketAddress.createUnresolved(instance.connectHost(), instance.instance().port());
+    b.connect(address).addListener((ChannelFutureListener) f -> onConnected(f, instance));
+  }
+
+  private void onConnected(ChannelFuture f, InstanceState instance) {
+    if (state == State.CLOSED) {
+      f.channel().close();
+      return;
+    }
+    if (!f.isSuccess()) {
+      lastConnectError = "instance " + instance.label() + " refused the connection: " + f.cause().getMessage();
+      log.warn("client {}: {}", ctx.channel().remoteAddress(), lastConnectError);
+      context.metrics().error("backend_connect");
+      lease.release();
+      lease = null;
+      refused.add(instance.number());
+      state = State.ROUTING;
+      route();
+      return;
+    }
+    backend = f.channel();
+    state = State.PROXYING;
+    context.metrics().routed(target, instance.number(), "proxy");
+    log.debug("client {} -> instance {} ({}, first packet {})", ctx.channel().remoteAddress(), instance.label(),
+        target.confName(), first.kind());
+    FirstPacket packet = first;
+    first = null;
+    backend.writeAndFlush(packet.raw()).addListener((ChannelFutureListener) w -> {
+      if (w.isSuccess()) {
+        ctx.read();
+        backend.read();
+      } else {
+        w.channel().close();
+        ctx.close();
+      }
+    });
+  }
+
+  private void answerAware(InstanceState instance) {
+    state = State.AWARE;
+    first.release();
+    first = null;
+    context.metrics().routed(target, instance.number(), "aware");
+    log.debug("aware client {} -> instance {} ({})", ctx.channel().remoteAddress(), instance.label(), target.confName());
+    ctx.writeAndFlush(PgWire.instanceAddress(ctx.alloc(), instance.connectHost(), instance.instance().port(),
+        instance.number(), instance.role())).addListener((ChannelFutureListener) f -> {
+          if (f.isSuccess()) {
+            ctx.read();
+          } else {
+            ctx.close();
+          }
+        });
+  }
+
+  /** A cancel key belongs to one backend on one instance; sending it to each usable one is harmless. */
+  private void forwardCancel() {
+    FirstPacket packet = first;
+    first = null;
+    for (InstanceState s : context.router().table().snapshot()) {
+      if (!s.usable()) {
+        continue;
+      }
+      ByteBuf copy = packet.raw().retainedDuplicate();
+      new Bootstrap().group(ctx.channel().eventLoop()).channel(ctx.channel().getClass())
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis())
+          .handler(new ChannelInboundHandlerAdapter())
+          .connect(InetSocketAddress.createUnresolved(s.connectHost(), s.instance().port()))
+          .addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+              f.channel().writeAndFlush(copy).addListener(ChannelFutureListener.CLOSE);
+            } else {
+              copy.release();
+            }
+          });
+    }
+    packet.release();
+    ctx.close();
+  }
+
+  @Override
+  public void linkLost(InstanceState instance, String reason) {
+    ctx.executor().execute(() -> {
+      lease = null; // the registry already dropped it
+      if (state == State.AWARE) {
+        writeAndClose(PgWire.failureNotice(ctx.alloc(), instance.number(), reason));
+      } else {
+        ctx.close();
+      }
+    });
+  }
+
+  private void writeAndClose(ByteBuf message) {
+    state = State.CLOSED;
+    ctx.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    state = State.CLOSED;
+    stopWaiting();
+    if (first != null) {
+      first.release();
+      first = null;
+    }
+    if (lease != null) {
+      lease.release();
+      lease = null;
+    }
+    if (backend != null) {
+      closeOnFlush(backend);
+    }
+    if (counted) {
+      counted = false;
+      context.openConnections().decrementAndGet();
+      context.metrics().clients(listenerTarget, -1);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+
+  private void cancelTimer() {
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  static void closeOnFlush(Channel ch) {
+    if (ch.isActive()) {
+      ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.pgconmgr.conmgr.proxy;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.pgconmgr.protocol.conf.Listener;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The client listeners: one server socket per (listen address, listener port), each routing its
+ * clients to the listener's target.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+  private final List<Channel> servers = new ArrayList<>();
+
+  /** Binds every listener on every address of {@code listenAddresses}; fails (and unbinds) if one cannot bind. */
+  public ProxyServer(EventLoopGroup boss, EventLoopGroup workers, String listenAddresses, List<Listener> listeners,
+      ProxyContext context) throws IOException {
+    for (String host : hosts(listenAddresses)) {
+      for (Listener listener : listeners) {
+        ServerBootstrap b = new ServerBootstrap()
+            .group(boss, workers)
+            .channel(Transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.AUTO_READ, false)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                ch.pipeline()
+                    .addLast("startup", new StartupPacketDecoder())
+                    .addLast("frontend", new FrontendHandler(context, listener.target()));
+              }
+            });
+        ChannelFuture bound = b.bind(host, listener.port()).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+          close();
+          throw new IOException("could not listen on " + host + ":" + listener.port() + ": "
+              + bound.cause().getMessage(), bound.cause());
+        }
+        servers.add(bound.channel());
+      }
+    }
+  }
+
+  /** Bound addresses, in listener order (for logs and tests that bind port 0). */
+  public List<InetSocketAddress> addresses() {
+    return servers.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+  }
+
+  static List<String> hosts(String listenAddresses) {
+    List<String> hosts = new ArrayList<>();
+    for (String part : listenAddresses.split(",")) {
+      String h = part.trim();
+      if (!h.isEmpty()) {
+        hosts.add(h.equals("*") ? "0.0.0.0" : h);
+      }
+    }
+    return hosts;
+  }
+
+  @Override
+  public void close() {
+    for (Channel c : servers) {
+      c.close().syncUninterruptibly();
+    }
+    servers.clear();
+  }
+}

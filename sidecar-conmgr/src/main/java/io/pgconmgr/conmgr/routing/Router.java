@@ -1,0 +1,51 @@
+package io.pgconmgr.conmgr.routing;
+
+import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Picks an instance for a client and binds the client to it in one step, so that concurrent
+ * decisions see each other's load (least connections, ties round-robin).
+ */
+public final class Router {
+
+  private final InstanceTable table;
+  private final ClientRegistry registry;
+  private long turn;
+
+  public Router(InstanceTable table, ClientRegistry registry) {
+    this.table = table;
+    this.registry = registry;
+  }
+
+  public InstanceTable table() {
+    return table;
+  }
+
+  public ClientRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Routes a client: picks among the instances matching {@code target}, skipping {@code exclude}
+   * (instances that just refused a connection), and binds {@code client} to the one chosen.
+   */
+  public synchronized Optional<ClientRegistry.Lease> route(
+      TargetSessionAttrs target, Set<Integer> exclude, ClientRegistry.Client client) {
+    List<InstanceState> candidates = RoutingPolicy.candidates(target, table.snapshot()).stream()
+        .filter(s -> !exclude.contains(s.number()))
+        .toList();
+    if (candidates.isEmpty()) {
+      return Optional.empty();
+    }
+    InstanceState chosen = RoutingPolicy.choose(candidates, s -> registry.count(s.number()), turn++);
+    return Optional.of(registry.add(chosen, client));
+  }
+
+  /** Why {@link #route} finds nothing for {@code target} now. */
+  public String explain(TargetSessionAttrs target) {
+    return RoutingPolicy.explain(target, table.snapshot());
+  }
+}

@@ -1,0 +1,90 @@
+package io.pgconmgr.conmgr.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.pgconmgr.conmgr.Psql;
+import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import io.pgconmgr.testkit.PgCluster;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Routing by role with real watchdogs, psql and PgJDBC: one primary, two standbys. */
+class RoutingTest {
+
+  static Stack stack;
+
+  @BeforeAll
+  static void start() throws Exception {
+    WatchdogProcess.assumeAvailable();
+    stack = Stack.start(PgCluster.builder().standbys(2).namePrefix("routing").start(),
+        List.of(TargetSessionAttrs.READ_ONLY, TargetSessionAttrs.PREFER_STANDBY, TargetSessionAttrs.ANY), 3000, 0)
+        .awaitHealthy(Duration.ofSeconds(60));
+    System.out.println(stack.status());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  static String port(Connection c) throws Exception {
+    try (ResultSet r = c.createStatement().executeQuery("select current_setting('port')")) {
+      r.next();
+      return r.getString(1);
+    }
+  }
+
+  @Test
+  void psqlReachesThePrimaryForReadWriteAndAStandbyForReadOnlyAndPreferStandby() {
+    assumeThat(Psql.available()).as("needs psql (Debian postgresql-client)").isTrue();
+    String q = "select pg_is_in_recovery()";
+    assertThat(Psql.query(Psql.conmgr(stack.listener(0), ""), q)).isEqualTo("f");
+    assertThat(Psql.query(Psql.conmgr(stack.listener(1), ""), q)).isEqualTo("t");
+    assertThat(Psql.query(Psql.conmgr(stack.listener(2), ""), q)).isEqualTo("t");
+    Psql.query(Psql.conmgr(stack.listener(0), ""), "create table if not exists routed(i int); insert into routed values (1)");
+  }
+
+  @Test
+  void pgjdbcReachesThePrimaryForReadWriteAndStandbysShareReadOnlyLoad() throws Exception {
+    try (Connection c = DriverManager.getConnection(stack.jdbcUrl(0, ""))) {
+      assertThat(port(c)).isEqualTo(Integer.toString(stack.cluster.primary().port()));
+    }
+    List<Connection> open = new ArrayList<>();
+    Map<String, Integer> perPort = new HashMap<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        Connection c = DriverManager.getConnection(stack.jdbcUrl(1, ""));
+        open.add(c);
+        perPort.merge(port(c), 1, Integer::sum);
+      }
+    } finally {
+      for (Connection c : open) {
+        c.close();
+      }
+    }
+    System.out.println("read-only connections per standby port: " + perPort);
+    assertThat(perPort).containsOnlyKeys(Integer.toString(stack.cluster.standby(0).port()),
+        Integer.toString(stack.cluster.standby(1).port()));
+    assertThat(perPort.values()).containsExactly(3, 3);
+  }
+
+  @Test
+  void statusShowsEveryInstanceWithRoleAndLink() {
+    String status = stack.status();
+    assertThat(status.lines().filter(l -> l.contains(" primary ")).count()).isEqualTo(1);
+    assertThat(status.lines().filter(l -> l.contains(" standby ")).count()).isEqualTo(2);
+    assertThat(status).doesNotContain("down");
+  }
+}

@@ -1,0 +1,62 @@
+package io.pgconmgr.watchdog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgconmgr.protocol.heartbeat.Attributes;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Starting without PostgreSQL, and failing to start when a port is taken. */
+class WatchdogStartTest {
+  /** A loopback port nothing listens on: PostgreSQL "down". */
+  private static int closedPort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void startsWhilePostgresIsDownAndServesUnreachable() throws Exception {
+    WatchdogSettings s = WatchdogSettings.builder("host=127.0.0.1 port=" + closedPort()
+        + " user=postgres").port(0).httpPort(0).listenAddress("127.0.0.1")
+        .checkAttrIntervalMs(200).build();
+    try (Watchdog w = Watchdog.start(s);
+         TestPeer peer = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 2000)) {
+      assertThat(peer.awaitAttributes(Duration.ofSeconds(5), a -> true).frame())
+          .isEqualTo(Attributes.UNREACHABLE);
+      // max_connections is unknown yet: nothing is refused meanwhile.
+      assertThat(w.scrapeMetrics()).contains("watchdog_max_heartbeat_connections -1.0")
+          .contains("watchdog_instance_reachable 0.0");
+      Thread.sleep(1000);
+      assertThat(peer.isOpen()).isTrue();
+    }
+  }
+
+  @Test
+  void portInUseFailsTheStartWithItsOwnExitCode(@TempDir Path dir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      Path conf = dir.resolve("watchdog.conf");
+      Files.writeString(conf, """
+          watchdog.conninfo = 'host=127.0.0.1 port=%d user=postgres'
+          watchdog.listen_address = '127.0.0.1'
+          watchdog.port = %d
+          """.formatted(closedPort(), taken.getLocalPort()));
+      var err = new ByteArrayOutputStream();
+      int code = WatchdogMain.run(new String[] {"-c", conf.toString()},
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+      assertThat(code).isEqualTo(WatchdogMain.EXIT_START_FAILED);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .contains("watchdog: cannot start: cannot listen for heartbeats on 127.0.0.1:"
+              + taken.getLocalPort());
+    }
+  }
+}
