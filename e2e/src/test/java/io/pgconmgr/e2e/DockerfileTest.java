@@ -77,10 +77,11 @@ class DockerfileTest {
     String parentPom = Files.readString(root.resolve("pom.xml"));
     assertThat(parentPom).contains("<module>" + module + "</module>");
     String modulePom = Files.readString(root.resolve(module).resolve("pom.xml"));
-    List<String> finalNames = Pattern.compile("<finalName>\\s*([^<\\s]+)\\s*</finalName>").matcher(modulePom)
-        .results().map(m -> m.group(1)).toList();
-    Assumptions.assumeFalse(finalNames.isEmpty(), module + " does not package a runnable jar yet (no finalName)");
-    assertThat(finalNames).as("jar names in %s/pom.xml", module).contains(jar);
+    // The shade plugin names its jar by <finalName>NAME</finalName> or <outputFile>.../NAME.jar</outputFile>.
+    List<String> jarNames = Pattern.compile("<finalName>\\s*([^<\\s]+)\\s*</finalName>"
+            + "|<outputFile>\\$\\{project\\.build\\.directory}/([^<\\s/]+)\\.jar</outputFile>").matcher(modulePom)
+        .results().map(m -> m.group(1) != null ? m.group(1) : m.group(2)).toList();
+    assertThat(jarNames).as("jar names in %s/pom.xml", module).contains(jar);
 
     String build = dockerfile.all("RUN").get(0).arguments();
     assertThat(build).contains("mvn ", "-pl " + module + " ", "-am", "-DskipTests", "package")
@@ -123,15 +124,23 @@ class DockerfileTest {
         .anyMatch(o -> o.startsWith("-XX:MaxMetaspaceSize="))
         .noneMatch(o -> o.startsWith("-Xmx")); // the heap follows the container's memory limit
     // The archive the JVM maps is the one the training run wrote, with the same jar path.
-    String archive = "/opt/pgconmgr/" + jar + ".jsa";
+    String archive = "/opt/pgconmgr/cds/" + jar + ".jsa";
     assertThat(options).contains("-XX:SharedArchiveFile=" + archive);
     // The training run starts the program the way the ENTRYPOINT does (same class path).
     List<String> entrypoint = exec(dockerfile.lastArguments("ENTRYPOINT").orElseThrow());
     String launch = entrypoint.get(1).equals("-jar") ? "-jar " + entrypoint.get(2)
         : "-cp \"" + entrypoint.get(2) + "\" " + entrypoint.get(3);
     assertThat(dockerfile.all("RUN")).anySatisfy(run -> assertThat(run.arguments())
-        .contains("-XX:ArchiveClassesAtExit=" + archive, launch, "test -s " + archive)
+        .contains("-XX:ArchiveClassesAtExit=" + archive, launch, "if [ ! -s " + archive + " ]; then", "exit 1")
         .contains("JAVA_TOOL_OPTIONS=\"$JVM_DEFAULTS\""));
+    // The training run is the runtime user's, and the archive root's again before the image is done.
+    List<Dockerfile.Instruction> steps = dockerfile.instructions();
+    int training = steps.indexOf(dockerfile.all("RUN").stream()
+        .filter(r -> r.arguments().contains("-XX:ArchiveClassesAtExit=")).findFirst().orElseThrow());
+    assertThat(steps.subList(0, training)).filteredOn(i -> i.keyword().equals("USER")).last()
+        .extracting(Dockerfile.Instruction::arguments).isEqualTo(ChartContract.IMAGE_UID + ":" + ChartContract.IMAGE_UID);
+    assertThat(steps.subList(training, steps.size())).extracting(Dockerfile.Instruction::arguments)
+        .contains("chown -R root:root /opt/pgconmgr/cds");
     // The exec form: the JVM is PID 1 and gets SIGTERM directly (clean goodbye to peers).
     assertThat(dockerfile.lastArguments("ENTRYPOINT").orElseThrow()).startsWith("[");
   }
