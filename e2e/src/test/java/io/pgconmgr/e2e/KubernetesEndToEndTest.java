@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.ExecWatch;
+import io.pgconmgr.operator.crd.InstanceSet;
+import io.pgconmgr.operator.model.InstanceSetResources;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -53,8 +55,8 @@ class KubernetesEndToEndTest {
   static final DockerImageName K3S_IMAGE = DockerImageName.parse("rancher/k3s:v1.31.4-k3s1");
   static final String OPERATOR_NAMESPACE = "pgconmgr-system";
   static final String NS = "demo";
-  static final String CONMGR_CONTAINER = "pgconmgr-conmgr";
-  static final String WATCHDOG_CONTAINER = "pgconmgr-watchdog";
+  static final String CONMGR_CONTAINER = InstanceSetResources.CONMGR_CONTAINER;
+  static final String WATCHDOG_CONTAINER = InstanceSetResources.WATCHDOG_CONTAINER;
   /** examples/instanceset-statefulset.yaml sets heartbeatTimeout: 6 (seconds). */
   static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(6);
 
@@ -97,7 +99,7 @@ class KubernetesEndToEndTest {
     apply("instanceset-statefulset.yaml");
     // The operator rendered the set's configuration: it knows the set before any pod is created.
     await("watchdog settings rendered").atMost(Duration.ofMinutes(2))
-        .until(() -> client.configMaps().inNamespace(NS).withName("pg-watchdog").get() != null);
+        .until(() -> client.configMaps().inNamespace(NS).withName(InstanceSetResources.watchdogConfigMapName("pg")).get() != null);
     apply("postgres-statefulset.yaml");
     client.apps().statefulSets().inNamespace(NS).withName("pg")
         .waitUntilCondition(s -> s != null && s.getStatus() != null
@@ -192,7 +194,8 @@ class KubernetesEndToEndTest {
   }
 
   private static GenericKubernetesResource instanceSet() {
-    return client.genericKubernetesResources("pgconmgr.io/v1alpha1", "InstanceSet").inNamespace(NS).withName("pg").get();
+    return client.genericKubernetesResources(InstanceSet.GROUP + "/" + InstanceSet.VERSION, InstanceSet.KIND)
+        .inNamespace(NS).withName("pg").get();
   }
 
   @SuppressWarnings("unchecked")
