@@ -129,6 +129,10 @@ class KubernetesEndToEndTest {
 
     assertThat(appQuery("select current_setting('cluster_name') || ':' || pg_is_in_recovery()"))
         .isEqualTo("pg-0:false");
+    // The primary's watchdog lists its conmgr peers in pgx_stat_watchdog (the application's, the operator's).
+    await("pgx_stat_watchdog on pg-0 lists the application's conmgr").atMost(Duration.ofMinutes(1))
+        .until(() -> localQuery("pg-0", "select count(*) from pgx_stat_watchdog where conmgr_addr = '"
+            + pod.getStatus().getPodIP() + "'"), "1"::equals);
     await("InstanceSet reports pg-0 as primary and Ready").atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
       GenericKubernetesResource set = instanceSet();
       assertThat(String.valueOf(set.<Object>get("status", "primary"))).contains("pg-0");
