@@ -127,7 +127,34 @@ class HeartbeatSessionTest {
       assertThat(good.isOpen()).isTrue();
       assertThat(w.sessions()).extracting(s -> s.address().getHostAddress())
           .containsExactly("127.0.0.2");
-      assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"closed\"} 1.0");
+      // Six connections closed for their input: four raw ones, the established one, the rude one.
+      assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"closed\"} 1.0")
+          .contains("watchdog_frames_rejected_total 6.0");
+    }
+  }
+
+  @Test
+  void aPeerWhoseTimeoutIsNotAboveItsIntervalIsAlwaysLost() throws Exception {
+    // Accepted as in the seed, but its heartbeats cannot arrive often enough to keep it alive.
+    try (Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).build());
+         TestPeer healthy = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 2000);
+         TestPeer equal = TestPeer.session("127.0.0.6", w.heartbeatAddress(), 400, 400);
+         TestPeer below = TestPeer.session("127.0.0.7", w.heartbeatAddress(), 400, 250)) {
+      for (TestPeer p : List.of(healthy, equal, below)) {
+        p.awaitAttributes(Duration.ofSeconds(5), a -> a.reachable()); // each session came up
+      }
+
+      below.awaitClosed(Duration.ofSeconds(10));
+      equal.awaitClosed(Duration.ofSeconds(30));
+
+      for (TestPeer p : List.of(equal, below)) {
+        assertThat(p.frames(Goodbye.class)).singleElement().extracting(Goodbye::reason)
+            .isEqualTo("heartbeat timeout");
+      }
+      assertThat(healthy.isOpen()).isTrue();
+      assertThat(w.sessions()).extracting(s -> s.address().getHostAddress())
+          .containsExactly("127.0.0.2");
+      assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"timeout\"} 2.0");
     }
   }
 
