@@ -11,6 +11,8 @@ import io.pgconmgr.protocol.heartbeat.Hello;
 import io.pgconmgr.testkit.PgCluster;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +47,21 @@ class HeartbeatSessionTest {
       assertThat(slowGap).isBetween(600.0, 950.0);
       assertThat(w.sessions()).extracting(PeerSession::heartbeatIntervalMs)
           .containsExactlyInAnyOrder(200, 700);
+      // The counters follow what crossed the wire.
+      int gotByPeers = fast.heartbeatTimes().size() + slow.heartbeatTimes().size();
+      String metrics = w.scrapeMetrics(); // after counting: it can only have grown
+      assertThat(metric(metrics, "watchdog_heartbeats_sent_total")).isGreaterThanOrEqualTo(
+          gotByPeers);
+      assertThat(metric(metrics, "watchdog_heartbeats_received_total")).isPositive();
+      assertThat(metric(metrics, "watchdog_attribute_check_seconds_count")).isPositive();
+      assertThat(metric(metrics, "watchdog_sessions")).isEqualTo(2.0);
     }
+  }
+
+  private static double metric(String scrape, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(scrape);
+    assertThat(m.find()).as(name + " in\n" + scrape).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 
   private static double meanGapMs(List<Long> times) {
