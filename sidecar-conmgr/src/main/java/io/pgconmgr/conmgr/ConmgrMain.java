@@ -93,9 +93,18 @@ public final class ConmgrMain {
     for (ConfProblem w : parsed.warnings()) {
       log.warn("{}", w);
     }
+    // In Kubernetes DIR is a read-only ConfigMap mount: run without conmgr.pid/conmgr.status there
+    // (the probes use HTTP; cm_ctl is for hosts).
+    DataDirectory files = null;
+    if (Files.isWritable(dir)) {
+      files = new DataDirectory(dir);
+    } else {
+      log.info(PgLevel.LOG, "{} is read-only: no {} or {} (cm_ctl cannot manage this conmgr; use HTTP /status)",
+          dir, DataDirectory.PID, DataDirectory.STATUS);
+    }
     Conmgr conmgr;
     try {
-      conmgr = Conmgr.start(conf, new Conmgr.Options(new DataDirectory(dir), noWait, true));
+      conmgr = Conmgr.start(conf, new Conmgr.Options(files, noWait, true));
     } catch (IOException | RuntimeException e) {
       log.error(PgLevel.FATAL, "could not start: {}", e.getMessage());
       err.println("conmgr: could not start: " + e.getMessage());

@@ -267,8 +267,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       lastConnectError = "instance " + instance.label() + " refused the connection: " + f.cause().getMessage();
       log.warn("client {}: {}", ctx.channel().remoteAddress(), lastConnectError);
       context.metrics().error("backend_connect");
-      lease.release();
-      lease = null;
+      if (lease != null) {
+        lease.release();
+        lease = null;
+      }
       refused.add(instance.number());
       state = State.ROUTING;
       route();
@@ -340,6 +342,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       if (state == State.AWARE) {
         writeAndClose(PgWire.failureNotice(ctx.alloc(), instance.number(), reason));
       } else {
+        state = State.CLOSED; // a connect still in flight must not route this client again
         ctx.close();
       }
     });

@@ -147,4 +147,19 @@ class CmCtlTest {
     assertThat(ctl.output()).contains("refusing to start conmgr as root");
     assertThat(listening(port)).isFalse();
   }
+
+  @Test
+  void aReadOnlyDirectoryLikeAConfigMapMountRunsWithoutPidAndStatusFiles() throws Exception {
+    Path dir = Files.createTempDirectory("conmgr-ro-");
+    dirs.add(dir);
+    ConmgrConf conf = conf(List.of(TestConf.instance(0, TestConf.freePort(), TestConf.freePort())));
+    Files.writeString(dir.resolve("conmgr.conf"), ConmgrConfRenderer.render(conf));
+    Cmd.run(List.of("chmod", "644", dir.resolve("conmgr.conf").toString()));
+    Cmd.run(List.of("chmod", "555", dir.toString()));
+    Cmd.Result r = ConmgrCli.runFor(8, "conmgr", "-D", dir.toString());
+    Cmd.run(List.of("chmod", "755", dir.toString())); // so that clean-up can delete it
+    System.out.println("read-only dir: " + ConmgrCli.describe(r));
+    assertThat(r.output()).contains("is read-only: no conmgr.pid", "conmgr listening on", "conmgr stopping");
+    assertThat(dir.resolve("conmgr.pid")).doesNotExist();
+  }
 }

@@ -84,8 +84,19 @@ final class ConmgrCli {
     return exec(false, program, args);
   }
 
+  /** Runs bin/{@code program} as the unprivileged user, sending SIGTERM after {@code seconds} (foreground runs). */
+  static Cmd.Result runFor(int seconds, String program, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    return exec(true, List.of("timeout", Integer.toString(seconds)), program, all.toArray(new String[0]));
+  }
+
   private static Cmd.Result exec(boolean unprivileged, String program, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("env", "CONMGR_CLASSPATH=" + classpath(),
+    return exec(unprivileged, List.of(), program, args);
+  }
+
+  private static Cmd.Result exec(boolean unprivileged, List<String> prefix, String program, String... args) {
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of("env", "CONMGR_CLASSPATH=" + classpath(),
         "CONMGR_JAVA_OPTS=-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1",
         REPO.resolve("bin").resolve(program).toString()));
     cmd.addAll(List.of(args));
