@@ -85,11 +85,16 @@ final class HeartbeatServer implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /** Stops accepting connections; established ones keep running until {@link #close()}. */
+  void stopAccepting() {
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly();
     }
+  }
+
+  @Override
+  public void close() {
+    stopAccepting();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 }

@@ -261,6 +261,7 @@ public final class Watchdog implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+    server.stopAccepting(); // else a conmgr connecting now would miss the goodbyes below
     registry.shutdown("watchdog shutting down");
     server.close();
     // A write already running would put the sessions back after the empty file below.
