@@ -87,6 +87,8 @@ final class Footprint {
                 }
             }
         }
+        table.note("MaxRAMPercentage applies to the machine's memory here (no container limit), so the heap may grow "
+                + "larger than in a pod with a memory limit; heap after GC shows what is live.");
         table.note("The images also map an AppCDS archive made at image build; these runs do not have it, so the "
                 + "images should start faster than shown.");
         table.note("conmgr's ready time includes the JVM start, loading conmgr.conf, the heartbeat to the watchdog and "
