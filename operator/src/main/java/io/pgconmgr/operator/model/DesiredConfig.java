@@ -6,8 +6,15 @@ import io.pgconmgr.protocol.conf.ConfProblem;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.conf.ConmgrConfRenderer;
 import io.pgconmgr.protocol.conf.ConmgrConfValidator;
+import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Everything the operator derives from an InstanceSet and the pods it selects, before touching the
@@ -27,12 +34,48 @@ public record DesiredConfig(List<SetInstance> instances, ConmgrConf conmgrConf, 
     List<SetInstance> instances = SetInstances.resolve(set.getSpec(), pods);
     ConmgrConf conf = ConmgrConfFactory.build(set.getSpec(), instances);
     ConmgrConfValidator.Validation validation = ConmgrConfValidator.validate(conf);
+    List<ConfProblem> errors = new ArrayList<>(validation.errors());
+    timingProblem(conf).ifPresent(errors::add);
     String origin = "InstanceSet " + set.getMetadata().getNamespace() + "/" + set.getMetadata().getName();
-    return new DesiredConfig(instances, conf, validation.errors(), validation.warnings(),
-        validation.isValid() ? ConmgrConfRenderer.render(conf) : null, WatchdogSettings.render(set.getSpec(), origin));
+    return new DesiredConfig(instances, conf, List.copyOf(errors), validation.warnings(),
+        errors.isEmpty() ? ConmgrConfRenderer.render(conf) : null, WatchdogSettings.render(set.getSpec(), origin));
   }
 
   public boolean isValid() {
     return errors.isEmpty();
+  }
+
+  /** The heartbeat timing conmgr (and the operator's sessions) will use: valid whenever {@link #isValid()}. */
+  public HeartbeatTiming timing() {
+    return timingOf(conmgrConf);
+  }
+
+  /**
+   * Short hash of a rendered conmgr.conf: the webhook stamps it on each pod it gives conmgr, so pods
+   * started with an older file can be told apart (conmgr reads its file only at start).
+   */
+  public static String hash(String conmgrText) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(conmgrText.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+
+  /** Values the validator allows but the heartbeat protocol cannot carry (it sends milliseconds as int). */
+  private static Optional<ConfProblem> timingProblem(ConmgrConf conf) {
+    try {
+      timingOf(conf);
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.of(new ConfProblem(null, 0, "heartbeat_interval", "heartbeat settings out of range: "
+          + e.getMessage()));
+    }
+  }
+
+  private static HeartbeatTiming timingOf(ConmgrConf conf) {
+    return HeartbeatTiming.ofSeconds(conf.heartbeatIntervalSeconds(), conf.heartbeatTimeoutSeconds(),
+        conf.heartbeatConnectIntervalSeconds(), conf.heartbeatConnectTimeoutSeconds());
   }
 }

@@ -16,6 +16,8 @@ public final class InstanceSetResources {
   public static final String MANAGED_BY = "pgconmgr-operator";
   /** Annotation the webhook puts on a pod it injected: which sidecar and for which InstanceSet. */
   public static final String INJECTED_ANNOTATION = "pgconmgr.io/injected";
+  /** Annotation the webhook puts on a pod it gives conmgr: the hash of the conmgr.conf current at admission. */
+  public static final String CONMGR_CONF_HASH_ANNOTATION = "pgconmgr.io/conmgr-conf-hash";
 
   public static final String CONMGR_CONTAINER = "pgconmgr-conmgr";
   public static final String WATCHDOG_CONTAINER = "pgconmgr-watchdog";
