@@ -23,8 +23,6 @@ import java.util.List;
 @ValidationRule(value = "self.port != self.httpPort", message = "port and httpPort must differ",
     reason = "FieldValueDuplicate")
 public class ConmgrSpec {
-  /** The most seconds a heartbeat setting may take: the Hello frame carries them as int milliseconds. */
-  public static final int MAX_HEARTBEAT_SECONDS = Integer.MAX_VALUE / 1000;
 
   @JsonPropertyDescription("Port of the default client listener (port)")
   @Min(1)
@@ -47,25 +45,21 @@ public class ConmgrSpec {
 
   @JsonPropertyDescription("Seconds between heartbeats, both ways (heartbeat_interval)")
   @Min(1)
-  @Max(MAX_HEARTBEAT_SECONDS)
   @Default("10")
   private Integer heartbeatInterval = 10;
 
   @JsonPropertyDescription("Seconds without a heartbeat after which a link is down (heartbeat_timeout)")
   @Min(1)
-  @Max(MAX_HEARTBEAT_SECONDS)
   @Default("20")
   private Integer heartbeatTimeout = 20;
 
   @JsonPropertyDescription("Seconds between attempts to re-establish a heartbeat link (heartbeat_connect_interval)")
   @Min(1)
-  @Max(MAX_HEARTBEAT_SECONDS)
   @Default("1")
   private Integer heartbeatConnectInterval = 1;
 
   @JsonPropertyDescription("Seconds allowed for TCP connect plus the first exchange with a watchdog (heartbeat_connect_timeout)")
   @Min(1)
-  @Max(MAX_HEARTBEAT_SECONDS)
   @Default("10")
   private Integer heartbeatConnectTimeout = 10;
 

@@ -10,11 +10,9 @@ import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Everything the operator derives from an InstanceSet and the pods it selects, before touching the
@@ -34,20 +32,19 @@ public record DesiredConfig(List<SetInstance> instances, ConmgrConf conmgrConf, 
     List<SetInstance> instances = SetInstances.resolve(set.getSpec(), pods);
     ConmgrConf conf = ConmgrConfFactory.build(set.getSpec(), instances);
     ConmgrConfValidator.Validation validation = ConmgrConfValidator.validate(conf);
-    List<ConfProblem> errors = new ArrayList<>(validation.errors());
-    timingProblem(conf).ifPresent(errors::add);
     String origin = "InstanceSet " + set.getMetadata().getNamespace() + "/" + set.getMetadata().getName();
-    return new DesiredConfig(instances, conf, List.copyOf(errors), validation.warnings(),
-        errors.isEmpty() ? ConmgrConfRenderer.render(conf) : null, WatchdogSettings.render(set.getSpec(), origin));
+    return new DesiredConfig(instances, conf, validation.errors(), validation.warnings(),
+        validation.isValid() ? ConmgrConfRenderer.render(conf) : null, WatchdogSettings.render(set.getSpec(), origin));
   }
 
   public boolean isValid() {
     return errors.isEmpty();
   }
 
-  /** The heartbeat timing conmgr (and the operator's sessions) will use: valid whenever {@link #isValid()}. */
+  /** The heartbeat timing conmgr (and the operator's sessions) will use. */
   public HeartbeatTiming timing() {
-    return timingOf(conmgrConf);
+    return HeartbeatTiming.ofSeconds(conmgrConf.heartbeatIntervalSeconds(), conmgrConf.heartbeatTimeoutSeconds(),
+        conmgrConf.heartbeatConnectIntervalSeconds(), conmgrConf.heartbeatConnectTimeoutSeconds());
   }
 
   /**
@@ -61,21 +58,5 @@ public record DesiredConfig(List<SetInstance> instances, ConmgrConf conmgrConf, 
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
-  }
-
-  /** Values the validator allows but the heartbeat protocol cannot carry (it sends milliseconds as int). */
-  private static Optional<ConfProblem> timingProblem(ConmgrConf conf) {
-    try {
-      timingOf(conf);
-      return Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.of(new ConfProblem(null, 0, "heartbeat_interval", "heartbeat settings out of range: "
-          + e.getMessage()));
-    }
-  }
-
-  private static HeartbeatTiming timingOf(ConmgrConf conf) {
-    return HeartbeatTiming.ofSeconds(conf.heartbeatIntervalSeconds(), conf.heartbeatTimeoutSeconds(),
-        conf.heartbeatConnectIntervalSeconds(), conf.heartbeatConnectTimeoutSeconds());
   }
 }

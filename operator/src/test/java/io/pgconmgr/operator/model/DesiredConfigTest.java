@@ -144,20 +144,6 @@ class DesiredConfigTest {
   }
 
   @Test
-  void heartbeatSecondsTheProtocolCannotCarryAreAnErrorNotACrash() {
-    InstanceSet set = fullExample();
-    set.getSpec().getConmgr().setHeartbeatTimeout(ConmgrSpec.MAX_HEARTBEAT_SECONDS);
-    assertThat(DesiredConfig.of(set, List.of()).isValid()).as("the largest value the CRD allows").isTrue();
-
-    set.getSpec().getConmgr().setHeartbeatTimeout(ConmgrSpec.MAX_HEARTBEAT_SECONDS + 1);
-    DesiredConfig desired = DesiredConfig.of(set, List.of());
-
-    assertThat(desired.isValid()).isFalse();
-    assertThat(desired.errors()).singleElement().asString().startsWith("heartbeat settings out of range: heartbeat timeout");
-    assertThat(desired.conmgrText()).isNull();
-  }
-
-  @Test
   void conmgrConfHashFollowsTheRenderedFile() {
     InstanceSet set = fullExample();
     String before = DesiredConfig.hash(DesiredConfig.of(set, List.of()).conmgrText());
