@@ -32,6 +32,7 @@ import io.pgconmgr.operator.status.StatusAggregator;
 import io.pgconmgr.operator.status.StatusEvent;
 import io.pgconmgr.operator.status.StatusUpdate;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +80,7 @@ public class InstanceSetReconciler implements Reconciler<InstanceSet>, Cleaner<I
             .list(pod.getMetadata().getNamespace(), set -> concerns(set, pod))
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
+        .withOnUpdateFilter(InstanceSetReconciler::podChangeMatters)
         .withNamespacesInheritedFromController()
         .build();
     return List.of(new InformerEventSource<>(pods, context), observations);
@@ -161,6 +163,23 @@ public class InstanceSetReconciler implements Reconciler<InstanceSet>, Cleaner<I
   private static List<Pod> pods(InstanceSet set, Context<InstanceSet> context) {
     var pods = (InformerEventSource<Pod, InstanceSet>) context.eventSourceRetriever().getEventSourceFor(Pod.class, PODS);
     return pods.list(set.getMetadata().getNamespace(), pod -> concerns(set, pod)).toList();
+  }
+
+  /**
+   * Only changes of what the operator reads from a pod start a reconciliation: not the readiness
+   * flaps and container restarts of every application pod.
+   */
+  static boolean podChangeMatters(Pod now, Pod before) {
+    return !podFacts(now).equals(podFacts(before));
+  }
+
+  private static List<Object> podFacts(Pod pod) {
+    var meta = pod.getMetadata();
+    var spec = pod.getSpec();
+    var status = pod.getStatus();
+    return Arrays.asList(meta.getLabels(), meta.getAnnotations(), meta.getDeletionTimestamp(),
+        spec == null ? null : spec.getHostname(), spec == null ? null : spec.getSubdomain(),
+        status == null ? null : status.getPhase(), status == null ? null : status.getPodIP());
   }
 
   /**

@@ -25,6 +25,7 @@ import io.pgconmgr.protocol.conf.ConfFile;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.conf.ConmgrConfParser;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -249,6 +250,40 @@ class InstanceSetReconcilerTest {
     client.pods().inNamespace(NS).withName("web-0").delete();
     createAppPod("web-2", status().getConmgrConfHash());
     await().atMost(WAIT).untilAsserted(() -> assertThat(status().getStaleConmgrPods()).isEqualTo(1));
+  }
+
+  @Test
+  void podChangesTheOperatorDoesNotReadStartNoReconciliation() throws Exception {
+    InstanceSet set = instanceSet();
+    set.getSpec().setInstances(new java.util.ArrayList<>());
+    set.getSpec().setPostgresSelector(new PostgresSelector(Map.of("app", "orders-pg"), 5432));
+    client.resource(set).create();
+    createPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
+    awaitConmgrConf(c -> c.instances().size() == 1);
+    int settled = awaitQuiet();
+
+    Pod pod = client.pods().inNamespace(NS).withName("orders-pg-0").get();
+    pod.getStatus().setConditions(List.of(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+        .withType("Ready").withStatus("False").build()));
+    client.pods().inNamespace(NS).resource(pod).updateStatus();
+    Thread.sleep(1000);
+    assertThat(observer.get().trackCalls.get()).as("reconciliations after a readiness change").isEqualTo(settled);
+
+    pod = client.pods().inNamespace(NS).withName("orders-pg-0").get();
+    pod.getStatus().setPodIP("198.18.1.20");
+    client.pods().inNamespace(NS).resource(pod).updateStatus();
+    awaitConmgrConf(c -> "198.18.1.20".equals(c.instances().get(0).hostaddr()));
+    assertThat(observer.get().trackCalls.get()).as("reconciliations after a new IP").isGreaterThan(settled);
+  }
+
+  /** Waits until no reconciliation happened for a second; returns the count of track calls then. */
+  private int awaitQuiet() {
+    AtomicReference<Integer> last = new AtomicReference<>(-1);
+    await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      int now = observer.get().trackCalls.get();
+      return last.getAndSet(now) == now;
+    });
+    return last.get();
   }
 
   private io.pgconmgr.operator.crd.InstanceSetStatus status() {
