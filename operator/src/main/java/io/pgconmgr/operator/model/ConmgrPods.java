@@ -19,7 +19,7 @@ public final class ConmgrPods {
   public static List<String> stale(String setName, String currentHash, Collection<Pod> pods) {
     return pods.stream()
         .filter(p -> setName.equals(labels(p).get(InstanceSetResources.INJECT_LABEL)))
-        .filter(p -> annotations(p).getOrDefault(InstanceSetResources.INJECTED_ANNOTATION, "")
+        .filter(p -> List.of(annotations(p).getOrDefault(InstanceSetResources.INJECTED_ANNOTATION, "").split(","))
             .contains("conmgr:" + setName))
         .filter(ConmgrPods::isRunning)
         .filter(p -> !currentHash.equals(annotations(p).get(InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION)))

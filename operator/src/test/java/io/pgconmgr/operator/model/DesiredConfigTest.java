@@ -158,13 +158,14 @@ class DesiredConfigTest {
     Pod old = appPod("web-old", "orders-db", "conmgr:orders-db", "bbbb");
     Pod unknown = appPod("web-unknown", "orders-db", "conmgr:orders-db", null);
     Pod skipped = appPod("web-skipped", "orders-db", null, null);
+    Pod watchdogOnly = appPod("pg-both", "orders-db", "watchdog:orders-db,conmgr:orders-db-2", "bbbb");
     Pod otherSet = appPod("web-other", "billing-db", "conmgr:billing-db", "bbbb");
     Pod leaving = appPod("web-leaving", "orders-db", "conmgr:orders-db", "bbbb");
     leaving.getMetadata().setDeletionTimestamp("2026-11-27T12:00:00Z");
     Pod done = appPod("job-done", "orders-db", "conmgr:orders-db", "bbbb");
     done.getStatus().setPhase("Succeeded");
 
-    assertThat(ConmgrPods.stale("orders-db", "aaaa", List.of(old, current, unknown, skipped, otherSet, leaving, done)))
+    assertThat(ConmgrPods.stale("orders-db", "aaaa", List.of(old, current, unknown, skipped, watchdogOnly, otherSet, leaving, done)))
         .containsExactly("web-old", "web-unknown");
   }
 
