@@ -135,7 +135,7 @@ public final class Conmgr implements AutoCloseable {
     if (before.link() == LinkState.UP && after.link() != LinkState.UP && stopping) {
       log.info(PgLevel.LOG, "heartbeat link to instance {} closed ({})", after.label(), after.reason());
     } else if (before.link() == LinkState.UP && after.link() != LinkState.UP) {
-      int failed = clients.failAll(after, after.reason());
+      int failed = router.failAll(after, after.reason());
       metrics.linkLost(after.number(), failed);
       log.warn("heartbeat link to instance {} lost ({}): {} client connection(s) failed", after.label(),
           after.reason(), failed);
@@ -158,7 +158,7 @@ public final class Conmgr implements AutoCloseable {
     }
     for (InstanceState stale : view.stale()) {
       // A former primary still accepting writes: its clients must not keep writing there.
-      int failed = clients.failAll(stale, "instance is a primary on an older timeline (split brain)");
+      int failed = router.failAll(stale, "instance is a primary on an older timeline (split brain)");
       if (failed > 0) {
         log.error("closed {} client connection(s) of instance {}: primary on older timeline {}", failed,
             stale.label(), stale.attributes().timeline());
