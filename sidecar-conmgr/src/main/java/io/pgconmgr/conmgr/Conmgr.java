@@ -142,8 +142,13 @@ public final class Conmgr implements AutoCloseable {
     } else if (before.link() != LinkState.UP && after.link() == LinkState.UP) {
       log.info(PgLevel.LOG, "heartbeat link to instance {} up: {}", after.label(), after.role());
     } else if (!before.role().equals(after.role())) {
-      log.info(PgLevel.LOG, "instance {} is now {} (timeline {})", after.label(), after.role(),
-          after.attributes() == null ? "?" : after.attributes().timeline());
+      if (after.usable()) {
+        log.info(PgLevel.LOG, "instance {} is now {} (timeline {})", after.label(), after.role(),
+            after.attributes().timeline());
+      } else {
+        log.info(PgLevel.LOG, "instance {} is now {}: its watchdog reports PostgreSQL not answering", after.label(),
+            after.role());
+      }
     }
     List<InstanceState> snapshot = table.snapshot();
     RoutingPolicy.PrimaryView view = RoutingPolicy.primaries(snapshot);
