@@ -169,7 +169,10 @@ public final class Conmgr implements AutoCloseable {
             stale.label(), stale.attributes().timeline());
       }
     }
-    if (ready()) {
+    // Readiness can only begin with a change of a primary claimant (one appears, or one of a split
+    // brain steps down); deciding it there keeps "ready" after that instance's "link up" in the log
+    // (another instance's handler may run in between on another thread).
+    if ((after.claimsPrimary() || before.claimsPrimary()) && ready()) {
       markReady();
     }
     writeStatus();

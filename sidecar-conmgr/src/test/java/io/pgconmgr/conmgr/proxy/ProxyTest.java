@@ -340,6 +340,47 @@ class ProxyTest {
   }
 
   @Test
+  void aClientThatDoesNotReadStopsConmgrReadingFromTheInstance() throws Exception {
+    // Backpressure: conmgr reads from the instance only as fast as the client takes the bytes, so
+    // a flooding server and a stalled client fill socket buffers, not conmgr's memory.
+    long flood = 256L << 20;
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    ServerSocket server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    closing.add(server);
+    Thread flooder = new Thread(() -> {
+      try (Socket s = server.accept()) {
+        s.getInputStream().read(new byte[16384]);
+        byte[] chunk = new byte[65536];
+        OutputStream out = s.getOutputStream();
+        while (written.get() < flood) {
+          out.write(chunk);
+          written.addAndGet(chunk.length);
+        }
+      } catch (IOException e) {
+        // conmgr or the test closed it
+      }
+    }, "flooding-instance");
+    flooder.setDaemon(true);
+    flooder.start();
+    Conmgr c = Conmgr.start(conf(List.of(instance(0, server.getLocalPort(), 1)), List.of(), 1000, 0),
+        new Conmgr.Options(null, false, false));
+    closing.add(0, c);
+    c.table().linkUp(0, PRIMARY, null);
+    try (Socket stalled = connect(c.listenAddresses().get(0))) {
+      stalled.setReceiveBufferSize(65536);
+      stalled.getOutputStream().write(startupPacket(Map.of("user", "u")));
+      assertThat(stalled.getInputStream().read()).as("healthy: bytes flow").isGreaterThanOrEqualTo(0);
+      long settled = -1;
+      for (int i = 0; i < 50 && written.get() != settled; i++) {
+        settled = written.get();
+        Thread.sleep(200);
+      }
+      System.out.printf("stalled client: the instance could write %d MB of %d MB%n", written.get() >> 20, flood >> 20);
+      assertThat(written.get()).as("bounded by socket buffers, not the whole flood").isLessThan(64L << 20);
+    }
+  }
+
+  @Test
   void aClientThatSendsNothingIsNotRoutedAndStaysHarmless() throws Exception {
     FakeInstance p = new FakeInstance(0);
     Conmgr c = start(List.of(p), List.of(), 200, 0);
