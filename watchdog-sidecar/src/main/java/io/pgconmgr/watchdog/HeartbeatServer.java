@@ -8,15 +8,13 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.protocol.heartbeat.HeartbeatCodec;
+import io.pgconmgr.protocol.heartbeat.NettyTransport;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -43,12 +41,13 @@ final class HeartbeatServer implements AutoCloseable {
     this.metrics = metrics;
     this.attributes = attributes;
     this.sslContext = sslContext;
-    boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-    // Heartbeats are tiny: two threads carry thousands of sessions.
+    IoHandlerFactory factory = NettyTransport.epollAvailable() ? EpollIoHandler.newFactory()
+        : NioIoHandler.newFactory();
+    // Heartbeats are tiny: two threads carry thousands of sessions. Daemon threads, unlike
+    // NettyTransport's group: an embedding test JVM must not wait for them.
     this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("watchdog-io", true),
         factory);
-    this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    this.channelClass = NettyTransport.serverSocketChannelType(group);
   }
 
   /** Binds and returns the bound address (the port is known even when 0 was asked). */
@@ -86,11 +85,16 @@ final class HeartbeatServer implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /** Stops accepting connections; established ones keep running until {@link #close()}. */
+  void stopAccepting() {
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly();
     }
+  }
+
+  @Override
+  public void close() {
+    stopAccepting();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 }

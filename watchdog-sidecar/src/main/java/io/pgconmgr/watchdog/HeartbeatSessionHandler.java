@@ -10,6 +10,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.protocol.heartbeat.Frame;
+import io.pgconmgr.protocol.heartbeat.FrameDecoder;
 import io.pgconmgr.protocol.heartbeat.Goodbye;
 import io.pgconmgr.protocol.heartbeat.Heartbeat;
 import io.pgconmgr.protocol.heartbeat.HeartbeatProtocol;
@@ -156,6 +157,8 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
       registry.ended(this, SessionRegistry.LossReason.TIMEOUT, Instant.now());
       ctx.writeAndFlush(new Goodbye("heartbeat timeout"))
           .addListener(ChannelFutureListener.CLOSE);
+    } else if (evt instanceof FrameDecoder.Rejected) {
+      metrics.malformedFrames.increment(); // the decoder has logged it and closes the channel
     } else {
       ctx.fireUserEventTriggered(evt);
     }

@@ -32,16 +32,27 @@ final class Terminator implements AutoCloseable {
    * only forces a reconnect and adds lag (the seed warns about exactly that). The watchdog's own
    * connections (this one, the checker) are spared too.
    */
+  /*
+   * A backend this role may not signal (a superuser's, when the watchdog's role is not one; another
+   * role's without pg_signal_backend) is listed but not touched: pg_terminate_backend would raise
+   * an error for it, fail the whole statement and leave every other backend of the IP running.
+   */
   private static final String TERMINATE = """
       SELECT pid, usename, datname, application_name, backend_start,
-             pg_terminate_backend(pid)
-        FROM pg_stat_activity
-       WHERE client_addr = ?::inet
-         AND backend_start < ?
-         AND backend_type = 'client backend'
-         AND pid <> pg_backend_pid()
-         AND pid <> ?
-         AND coalesce(application_name, '') NOT LIKE 'pgconmgr-watchdog-%'""";
+             CASE WHEN may_signal THEN pg_terminate_backend(pid) END
+        FROM (SELECT a.*,
+                     CASE WHEN coalesce(r.rolsuper, false)
+                       THEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                       ELSE r.oid IS NULL OR pg_has_role(r.oid, 'USAGE')
+                            OR pg_has_role('pg_signal_backend', 'USAGE')
+                     END AS may_signal
+                FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid
+               WHERE a.client_addr = ?::inet
+                 AND a.backend_start < ?
+                 AND a.backend_type = 'client backend'
+                 AND a.pid <> pg_backend_pid()
+                 AND a.pid <> ?
+                 AND coalesce(a.application_name, '') NOT LIKE 'pgconmgr-watchdog-%') b""";
 
   private final WatchdogSettings settings;
   private final WatchdogMetrics metrics;
@@ -127,6 +138,7 @@ final class Terminator implements AutoCloseable {
     try {
       if (connection == null) {
         connect();
+        lastError = "";
       } else if (System.nanoTime() - lastValidated > TimeUnit.SECONDS.toNanos(10)) {
         if (!connection.isValid(timeoutSeconds())) {
           closeConnection();
@@ -148,7 +160,6 @@ final class Terminator implements AutoCloseable {
     connection = DriverManager.getConnection(settings.conninfo().jdbcUrl(),
         settings.conninfo().jdbcProperties(APPLICATION_NAME, timeoutSeconds()));
     lastValidated = System.nanoTime();
-    lastError = "";
   }
 
   private int timeoutSeconds() {
@@ -165,6 +176,7 @@ final class Terminator implements AutoCloseable {
       connect();
     }
     int count = 0;
+    int forbidden = 0;
     try (PreparedStatement st = connection.prepareStatement(TERMINATE)) {
       st.setString(1, ip);
       // As timestamptz: independent of the JVM's and the server's time zones.
@@ -172,7 +184,13 @@ final class Terminator implements AutoCloseable {
       st.setInt(3, checkerPid.getAsInt());
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
-          if (rs.getBoolean(6)) {
+          if (rs.getObject(6) == null) {
+            forbidden++;
+            log.warn("backend pid={} user={} of lost peer {} kept: the watchdog's role {} may not"
+                    + " terminate it (a superuser's backend needs a superuser watchdog, another"
+                    + " role's needs pg_signal_backend)", rs.getInt(1), rs.getString(2), ip,
+                settings.conninfo().user());
+          } else if (rs.getBoolean(6)) {
             count++;
             log.info("terminated backend pid={} user={} database={} application_name={}"
                     + " backend_start={} of lost peer {}", rs.getInt(1), rs.getString(2),
@@ -181,8 +199,10 @@ final class Terminator implements AutoCloseable {
         }
       }
     }
+    lastError = ""; // a failure that comes back later is news again
     metrics.backendsTerminated.increment(count);
-    log.info("lost peer {}: terminated {} backend(s) started before {}", ip, count, lostAt);
+    log.info("lost peer {}: terminated {} backend(s) started before {}{}", ip, count, lostAt,
+        forbidden == 0 ? "" : "; " + forbidden + " kept for lack of privilege");
   }
 
   private void sleepQuietly(long ms) {

@@ -253,20 +253,32 @@ public final class Watchdog implements AutoCloseable {
    * restarted watchdog still knows its peers.
    */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closing) {
+      return; // stopped already (a second close, e.g. a shutdown hook after main's own)
+    }
     closing = true;
     if (http != null) {
       http.close();
     }
+    server.stopAccepting(); // else a conmgr connecting now would miss the goodbyes below
     registry.shutdown("watchdog shutting down");
     server.close();
+    // A write already running would put the sessions back after the empty file below.
+    scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("a session file write did not finish within 5 s of the stop");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (settings.statFile() != null && heartbeatAddress != null) {
       // No conmgr is connected to a stopped watchdog; the state file keeps them for the restart.
       write(settings.statFile(), SessionFiles.statCsv(List.of()));
     }
     terminator.close();
     checker.close();
-    scheduler.shutdownNow();
     metrics.close();
     log.info("watchdog stopped");
   }

@@ -10,7 +10,7 @@ import io.pgconmgr.protocol.heartbeat.HeartbeatClient;
 import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
 import io.pgconmgr.protocol.heartbeat.NettyTransport;
 import io.pgconmgr.testkit.PgCluster;
-import java.nio.file.Files;
+import io.pgconmgr.testkit.TestPki;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,10 +36,8 @@ class HeartbeatClientInteropTest {
   static void start() throws Exception {
     cluster = Pg.cluster(0);
     group = NettyTransport.newEventLoopGroup(1, "interop-test");
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA");
-    issue("watchdog", "subjectAltName=DNS:localhost,IP:127.0.0.1");
-    issue("conmgr", "extendedKeyUsage=clientAuth");
+    TestPki.create(pki).issue("watchdog", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+        .issue("conmgr", "extendedKeyUsage=clientAuth");
   }
 
   @AfterAll
@@ -136,24 +134,5 @@ class HeartbeatClientInteropTest {
       b.keyManager(pki.resolve("conmgr.crt").toFile(), pki.resolve("conmgr.key").toFile());
     }
     return b.build();
-  }
-
-  private static void issue(String name, String extension) throws Exception {
-    Files.writeString(pki.resolve(name + ".ext"), extension + "\n");
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", name + ".crt", "-days", "2", "-extfile", name + ".ext");
-  }
-
-  private static void openssl(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("openssl"));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).directory(pki.toFile()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IllegalStateException("openssl " + String.join(" ", args) + ": " + out);
-    }
   }
 }

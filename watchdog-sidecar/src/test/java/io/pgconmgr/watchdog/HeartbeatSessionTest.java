@@ -11,6 +11,8 @@ import io.pgconmgr.protocol.heartbeat.Hello;
 import io.pgconmgr.testkit.PgCluster;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +47,21 @@ class HeartbeatSessionTest {
       assertThat(slowGap).isBetween(600.0, 950.0);
       assertThat(w.sessions()).extracting(PeerSession::heartbeatIntervalMs)
           .containsExactlyInAnyOrder(200, 700);
+      // The counters follow what crossed the wire.
+      int gotByPeers = fast.heartbeatTimes().size() + slow.heartbeatTimes().size();
+      String metrics = w.scrapeMetrics(); // after counting: it can only have grown
+      assertThat(metric(metrics, "watchdog_heartbeats_sent_total")).isGreaterThanOrEqualTo(
+          gotByPeers);
+      assertThat(metric(metrics, "watchdog_heartbeats_received_total")).isPositive();
+      assertThat(metric(metrics, "watchdog_attribute_check_seconds_count")).isPositive();
+      assertThat(metric(metrics, "watchdog_sessions")).isEqualTo(2.0);
     }
+  }
+
+  private static double metric(String scrape, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(scrape);
+    assertThat(m.find()).as(name + " in\n" + scrape).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 
   private static double meanGapMs(List<Long> times) {
@@ -127,7 +143,34 @@ class HeartbeatSessionTest {
       assertThat(good.isOpen()).isTrue();
       assertThat(w.sessions()).extracting(s -> s.address().getHostAddress())
           .containsExactly("127.0.0.2");
-      assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"closed\"} 1.0");
+      // Six connections closed for their input: four raw ones, the established one, the rude one.
+      assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"closed\"} 1.0")
+          .contains("watchdog_frames_rejected_total 6.0");
+    }
+  }
+
+  @Test
+  void aPeerWhoseTimeoutIsNotAboveItsIntervalIsAlwaysLost() throws Exception {
+    // Accepted as in the seed, but its heartbeats cannot arrive often enough to keep it alive.
+    try (Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).build());
+         TestPeer healthy = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 2000);
+         TestPeer equal = TestPeer.session("127.0.0.6", w.heartbeatAddress(), 400, 400);
+         TestPeer below = TestPeer.session("127.0.0.7", w.heartbeatAddress(), 400, 250)) {
+      for (TestPeer p : List.of(healthy, equal, below)) {
+        p.awaitAttributes(Duration.ofSeconds(5), a -> a.reachable()); // each session came up
+      }
+
+      below.awaitClosed(Duration.ofSeconds(10));
+      equal.awaitClosed(Duration.ofSeconds(30));
+
+      for (TestPeer p : List.of(equal, below)) {
+        assertThat(p.frames(Goodbye.class)).singleElement().extracting(Goodbye::reason)
+            .isEqualTo("heartbeat timeout");
+      }
+      assertThat(healthy.isOpen()).isTrue();
+      assertThat(w.sessions()).extracting(s -> s.address().getHostAddress())
+          .containsExactly("127.0.0.2");
+      assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"timeout\"} 2.0");
     }
   }
 

@@ -8,10 +8,12 @@ import io.pgconmgr.testkit.PgInstance;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,6 +118,44 @@ class TerminatorTest {
     assertThat(Pg.alive(stayingClient)).isTrue();
     assertThat(staying.isOpen()).isTrue();
     assertThat(w.scrapeMetrics()).contains("watchdog_peers_lost_total{reason=\"goodbye\"} 1.0");
+  }
+
+  @Test
+  void aWatchdogThatIsNoSuperuserTerminatesWhatItMayAndKeepsSuperuserBackends() throws Exception {
+    // The least-privilege role of docs/watchdog.md; it may not terminate a superuser's backend.
+    createRole("wd_least LOGIN IN ROLE pg_monitor, pg_signal_backend");
+    createRole("wd_app LOGIN");
+    Watchdog w = track(Watchdog.start(WatchdogSettings.builder(pg.conninfo("postgres")
+            .replace("user=" + PgInstance.SUPERUSER, "user=wd_least"))
+        .port(0).httpPort(0).listenAddress("127.0.0.1").build()));
+    TestPeer leaving = track(TestPeer.session("127.0.0.10", w.heartbeatAddress(), 500, 60_000));
+    Connection superusers = sql("127.0.0.10");
+    Connection apps = track(connectAs("wd_app", "127.0.0.10"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> w.sessions().size() == 1);
+    assertThat(Pg.alive(superusers)).isTrue();
+    assertThat(Pg.alive(apps)).isTrue();
+
+    leaving.goodbye("conmgr stopping");
+
+    // Before the fix the superuser's backend failed the whole statement: nothing was terminated.
+    await().atMost(Duration.ofSeconds(10)).until(() -> !Pg.alive(apps));
+    Thread.sleep(1000);
+    assertThat(Pg.alive(superusers)).as("a superuser's backend, out of the role's reach").isTrue();
+    assertThat(w.terminatedBackends()).isEqualTo(1);
+  }
+
+  private static void createRole(String definition) {
+    pg.execute("DO $$BEGIN CREATE ROLE " + definition
+        + "; EXCEPTION WHEN duplicate_object THEN NULL; END$$");
+  }
+
+  private static Connection connectAs(String user, String sourceIp) throws Exception {
+    Properties p = new Properties();
+    p.setProperty("user", user);
+    p.setProperty("localSocketAddress", sourceIp);
+    p.setProperty("connectTimeout", "10");
+    return DriverManager.getConnection(
+        pg.jdbcUrl("postgres").replace("?user=" + PgInstance.SUPERUSER, ""), p);
   }
 
   @Test

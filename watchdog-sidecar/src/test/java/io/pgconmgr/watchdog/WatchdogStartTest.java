@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +38,32 @@ class WatchdogStartTest {
           .contains("watchdog_instance_reachable 0.0");
       Thread.sleep(1000);
       assertThat(peer.isOpen()).isTrue();
+    }
+  }
+
+  @Test
+  void stopEmptiesPgxStatWatchdogAndTheStateFileKeepsThePeers(@TempDir Path dir)
+      throws Exception {
+    Path stat = dir.resolve("pgx_stat_watchdog.csv");
+    Path state = dir.resolve("watchdog.peers");
+    WatchdogSettings s = WatchdogSettings.builder("host=127.0.0.1 port=" + closedPort()
+        + " user=postgres").port(0).httpPort(0).listenAddress("127.0.0.1")
+        .statFile(stat).stateFile(state).build();
+    Watchdog w = Watchdog.start(s);
+    try (TestPeer first = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 2000)) {
+      Awaitility.await().atMost(Duration.ofSeconds(5))
+          .until(() -> Files.readAllLines(stat).size() == 2);
+      // A second peer arrives and the watchdog stops while its file write may be under way.
+      try (TestPeer second = TestPeer.session("127.0.0.3", w.heartbeatAddress(), 200, 2000)) {
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> w.sessions().size() == 2);
+        w.close();
+        Thread.sleep(200); // a write that was still pending would land by now
+        assertThat(Files.readString(stat)).isEqualTo(SessionFiles.STAT_HEADER + "\n");
+        assertThat(SessionFiles.readState(state)).extracting(p -> p.address().getHostAddress())
+            .contains("127.0.0.2");
+      }
+    } finally {
+      w.close();
     }
   }
 

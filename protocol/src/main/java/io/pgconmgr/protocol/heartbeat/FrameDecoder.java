@@ -10,10 +10,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns bytes into {@link Frame}s. Every length is checked against a cap before anything is
- * buffered; a frame that breaks the layout closes the connection instead of throwing.
+ * buffered; a frame that breaks the layout closes the connection instead of throwing, after a
+ * {@link Rejected} user event that lets a later handler count it.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
   private static final Logger LOG = LoggerFactory.getLogger(FrameDecoder.class);
+
+  /**
+   * Fired down the pipeline (user event) just before the decoder closes a connection for a frame
+   * that breaks the layout; unhandled, Netty drops it.
+   *
+   * @param reason what was wrong, e.g. "frame length 2000 outside 1..1024"
+   */
+  public record Rejected(String reason) {
+  }
 
   private enum State { READ_LENGTH, READ_FRAME, FAILED }
 
@@ -61,6 +71,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     state = State.FAILED;
     in.skipBytes(in.readableBytes());
     LOG.warn("Closing heartbeat connection from {}: {}", ctx.channel().remoteAddress(), reason);
+    ctx.fireUserEventTriggered(new Rejected(reason));
     ctx.close();
   }
 }

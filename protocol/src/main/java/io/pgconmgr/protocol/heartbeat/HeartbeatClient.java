@@ -350,7 +350,9 @@ public final class HeartbeatClient implements AutoCloseable {
   }
 
   private void sendHeartbeat(Channel ch) {
-    if (ch != channel) {
+    // A watchdog that reads nothing would otherwise make us queue a heartbeat every interval for
+    // as long as it keeps sending its own.
+    if (ch != channel || !ch.isWritable()) {
       return;
     }
     send(ch, new Heartbeat(++sequence, System.currentTimeMillis()));

@@ -23,11 +23,19 @@ public record HeartbeatTiming(
     positive("heartbeat connect timeout", connectTimeoutMs, Integer.MAX_VALUE);
   }
 
-  /** Timing from conmgr.conf values, which are whole seconds. */
+  /**
+   * Timing from conmgr.conf values, which are whole seconds. conmgr.conf accepts any int, as the
+   * seed; the interval, timeout and connect timeout travel as int milliseconds, so values above
+   * 2,147,483 s (24.8 days, in effect "never") are capped there instead of failing at start.
+   */
   public static HeartbeatTiming ofSeconds(
       long interval, long timeout, long connectInterval, long connectTimeout) {
-    return new HeartbeatTiming(interval * 1000, timeout * 1000, connectInterval * 1000,
-        connectTimeout * 1000);
+    return new HeartbeatTiming(intMillis(interval), intMillis(timeout),
+        Math.multiplyExact(connectInterval, 1000), intMillis(connectTimeout));
+  }
+
+  private static long intMillis(long seconds) {
+    return seconds > Integer.MAX_VALUE / 1000 ? Integer.MAX_VALUE : seconds * 1000;
   }
 
   private static void positive(String what, long ms, long max) {

@@ -7,6 +7,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +29,7 @@ class FrameCodecTest {
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
   private final List<ByteBuf> written = new ArrayList<>();
+  private final List<FrameDecoder.Rejected> rejections = new ArrayList<>();
 
   @BeforeAll
   static void paranoidLeakDetection() {
@@ -253,6 +256,8 @@ class FrameCodecTest {
       if (!channel.isOpen()) {
         closed++;
       }
+      assertThat(rejections).as("one rejection per closed connection")
+          .hasSize(channel.isOpen() ? 0 : 1);
       assertNoExceptionAndAllReleased(channel);
     }
     System.out.printf("random noise: %d of 2000 connections closed as malformed%n", closed);
@@ -309,12 +314,24 @@ class FrameCodecTest {
 
     assertThat(channel.isOpen()).isFalse();
     assertThat((Object) channel.readInbound()).isNull();
+    assertThat(rejections).singleElement().extracting(FrameDecoder.Rejected::reason)
+        .asString().isNotBlank();
     assertNoExceptionAndAllReleased(channel);
   }
 
+  /** A channel with the codec and a handler recording the decoder's rejections (reset here). */
   private EmbeddedChannel decoderChannel() {
+    rejections.clear();
     EmbeddedChannel channel = new EmbeddedChannel();
-    HeartbeatCodec.addTo(channel.pipeline());
+    HeartbeatCodec.addTo(channel.pipeline()).addLast(new ChannelInboundHandlerAdapter() {
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof FrameDecoder.Rejected r) {
+          rejections.add(r);
+        }
+        ctx.fireUserEventTriggered(evt);
+      }
+    });
     return channel;
   }
 

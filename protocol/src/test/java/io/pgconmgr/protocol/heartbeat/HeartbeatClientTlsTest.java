@@ -12,7 +12,7 @@ import io.netty.resolver.ResolvedAddressTypes;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
+import io.pgconmgr.testkit.TestPki;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,10 +39,8 @@ class HeartbeatClientTlsTest {
   @BeforeAll
   static void makeCertificates() throws Exception {
     group = NettyTransport.newEventLoopGroup(1, "heartbeat-tls-test");
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=pgconmgr test CA");
-    issue("watchdog", "subjectAltName=DNS:localhost,IP:127.0.0.1");
-    issue("conmgr", "extendedKeyUsage=clientAuth");
+    TestPki.create(pki).issue("watchdog", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+        .issue("conmgr", "extendedKeyUsage=clientAuth");
   }
 
   @AfterAll
@@ -133,26 +131,6 @@ class HeartbeatClientTlsTest {
       builder.keyManager(file("conmgr.crt"), file("conmgr.key"));
     }
     return builder.build();
-  }
-
-  private static void issue(String name, String extension) throws Exception {
-    Files.writeString(pki.resolve(name + ".ext"), extension + "\n");
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name);
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", name + ".crt", "-days", "2", "-extfile", name + ".ext");
-  }
-
-  private static void openssl(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("openssl"));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).directory(pki.toFile())
-        .redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      process.destroyForcibly();
-      throw new IllegalStateException("openssl " + String.join(" ", args) + " failed:\n" + output);
-    }
   }
 
   private static File file(String name) {
