@@ -204,6 +204,9 @@ public final class Conmgr implements AutoCloseable {
     log.info(PgLevel.LOG, "conmgr is {}", readiness());
     if (options.dataDir() != null) {
       statusWriter.execute(() -> {
+        if (stopping) {
+          return; // "stopping" is written, or queued, already
+        }
         try {
           options.dataDir().state(DataDirectory.State.READY);
         } catch (IOException e) {
@@ -257,11 +260,15 @@ public final class Conmgr implements AutoCloseable {
     stopping = true;
     log.info(PgLevel.LOG, "conmgr stopping");
     if (options.dataDir() != null) {
-      try {
-        options.dataDir().state(DataDirectory.State.STOPPING);
-      } catch (IOException e) {
-        // The pid file goes away below anyway.
-      }
+      // Through the writer thread, after any queued write: a pending "ready" must not overwrite
+      // "stopping", and two writers must not share conmgr.pid.tmp.
+      statusWriter.execute(() -> {
+        try {
+          options.dataDir().state(DataDirectory.State.STOPPING);
+        } catch (IOException e) {
+          // The pid file goes away below anyway.
+        }
+      });
     }
     if (links != null) {
       links.close();
