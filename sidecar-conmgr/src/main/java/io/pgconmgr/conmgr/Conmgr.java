@@ -135,15 +135,20 @@ public final class Conmgr implements AutoCloseable {
     if (before.link() == LinkState.UP && after.link() != LinkState.UP && stopping) {
       log.info(PgLevel.LOG, "heartbeat link to instance {} closed ({})", after.label(), after.reason());
     } else if (before.link() == LinkState.UP && after.link() != LinkState.UP) {
-      int failed = clients.failAll(after, after.reason());
+      int failed = router.failAll(after, after.reason());
       metrics.linkLost(after.number(), failed);
       log.warn("heartbeat link to instance {} lost ({}): {} client connection(s) failed", after.label(),
           after.reason(), failed);
     } else if (before.link() != LinkState.UP && after.link() == LinkState.UP) {
       log.info(PgLevel.LOG, "heartbeat link to instance {} up: {}", after.label(), after.role());
     } else if (!before.role().equals(after.role())) {
-      log.info(PgLevel.LOG, "instance {} is now {} (timeline {})", after.label(), after.role(),
-          after.attributes() == null ? "?" : after.attributes().timeline());
+      if (after.usable()) {
+        log.info(PgLevel.LOG, "instance {} is now {} (timeline {})", after.label(), after.role(),
+            after.attributes().timeline());
+      } else {
+        log.info(PgLevel.LOG, "instance {} is now {}: its watchdog reports PostgreSQL not answering", after.label(),
+            after.role());
+      }
     }
     List<InstanceState> snapshot = table.snapshot();
     RoutingPolicy.PrimaryView view = RoutingPolicy.primaries(snapshot);
@@ -158,13 +163,16 @@ public final class Conmgr implements AutoCloseable {
     }
     for (InstanceState stale : view.stale()) {
       // A former primary still accepting writes: its clients must not keep writing there.
-      int failed = clients.failAll(stale, "instance is a primary on an older timeline (split brain)");
+      int failed = router.failAll(stale, "instance is a primary on an older timeline (split brain)");
       if (failed > 0) {
         log.error("closed {} client connection(s) of instance {}: primary on older timeline {}", failed,
             stale.label(), stale.attributes().timeline());
       }
     }
-    if (ready()) {
+    // Readiness can only begin with a change of a primary claimant (one appears, or one of a split
+    // brain steps down); deciding it there keeps "ready" after that instance's "link up" in the log
+    // (another instance's handler may run in between on another thread).
+    if ((after.claimsPrimary() || before.claimsPrimary()) && ready()) {
       markReady();
     }
     writeStatus();
@@ -196,6 +204,9 @@ public final class Conmgr implements AutoCloseable {
     log.info(PgLevel.LOG, "conmgr is {}", readiness());
     if (options.dataDir() != null) {
       statusWriter.execute(() -> {
+        if (stopping) {
+          return; // "stopping" is written, or queued, already
+        }
         try {
           options.dataDir().state(DataDirectory.State.READY);
         } catch (IOException e) {
@@ -249,11 +260,15 @@ public final class Conmgr implements AutoCloseable {
     stopping = true;
     log.info(PgLevel.LOG, "conmgr stopping");
     if (options.dataDir() != null) {
-      try {
-        options.dataDir().state(DataDirectory.State.STOPPING);
-      } catch (IOException e) {
-        // The pid file goes away below anyway.
-      }
+      // Through the writer thread, after any queued write: a pending "ready" must not overwrite
+      // "stopping", and two writers must not share conmgr.pid.tmp.
+      statusWriter.execute(() -> {
+        try {
+          options.dataDir().state(DataDirectory.State.STOPPING);
+        } catch (IOException e) {
+          // The pid file goes away below anyway.
+        }
+      });
     }
     if (links != null) {
       links.close();

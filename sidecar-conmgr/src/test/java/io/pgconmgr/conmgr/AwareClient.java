@@ -109,7 +109,8 @@ public final class AwareClient implements AutoCloseable {
     }
   }
 
-  static Map<Character, String> errorFields(byte[] body) {
+  /** The fields of an ErrorResponse body, by field code. */
+  public static Map<Character, String> errorFields(byte[] body) {
     Map<Character, String> fields = new HashMap<>();
     int i = 0;
     while (i < body.length && body[i] != 0) {

@@ -13,8 +13,10 @@ import io.pgconmgr.conmgr.routing.LinkState;
 import io.pgconmgr.conmgr.routing.RoutingPolicy;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
 import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -23,6 +25,7 @@ public final class ConmgrMetrics {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, AtomicInteger> activeClients = new ConcurrentHashMap<>();
+  private final List<Supplier<HeartbeatStatus>> heartbeatStatuses = new CopyOnWriteArrayList<>();
 
   public ConmgrMetrics(InstanceTable table, ClientRegistry clients) {
     Gauge.builder("conmgr_links_up", table, t -> t.snapshot().stream().filter(s -> s.link() == LinkState.UP).count())
@@ -50,8 +53,13 @@ public final class ConmgrMetrics {
     return registry.scrape();
   }
 
-  /** Publishes one heartbeat client's figures (read at scrape time). */
+  /**
+   * Publishes one heartbeat client's figures (read at scrape time). Micrometer holds the object
+   * of a gauge or function counter weakly and nothing else holds {@code status}: kept here, or the
+   * first GC turns these figures into NaN.
+   */
   public void heartbeatStatus(int instance, Supplier<HeartbeatStatus> status) {
+    heartbeatStatuses.add(status);
     String tag = Integer.toString(instance);
     Gauge.builder("conmgr_heartbeat_age_seconds", status, s -> {
       long age = s.get().lastReceivedAgeMillis();
@@ -66,7 +74,8 @@ public final class ConmgrMetrics {
     FunctionCounter.builder("conmgr_heartbeat_connect_attempts_total", status, s -> s.get().connectAttempts())
         .tag("instance", tag).description("Heartbeat connect attempts").register(registry);
     FunctionCounter.builder("conmgr_heartbeats_received_total", status, s -> s.get().heartbeatsReceived())
-        .tag("instance", tag).description("Heartbeats received from the watchdog").register(registry);
+        .tag("instance", tag).description("Heartbeats received from the watchdog")
+        .register(registry);
   }
 
   public void linkLost(int instance, int clientsClosed) {

@@ -338,6 +338,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
   @Override
   public void linkLost(InstanceState instance, String reason) {
     ctx.executor().execute(() -> {
+      if (lease == null || lease.instance().number() != instance.number()) {
+        // Meant for a lease this client already gave up (its connect there failed and it was
+        // routed elsewhere): acting on it would fail a healthy client and leak its new lease.
+        return;
+      }
       lease = null; // the registry already dropped it
       if (state == State.AWARE) {
         writeAndClose(PgWire.failureNotice(ctx.alloc(), instance.number(), reason));

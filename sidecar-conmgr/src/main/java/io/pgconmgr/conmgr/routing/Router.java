@@ -44,6 +44,15 @@ public final class Router {
     return Optional.of(registry.add(chosen, client));
   }
 
+  /**
+   * Fails every client bound to {@code instance} (its link is lost, or it is a stale primary).
+   * Under the routing lock: a decision taken on the row before it changed has then bound its
+   * client already and is failed here too, instead of leaving it on a dead instance.
+   */
+  public synchronized int failAll(InstanceState instance, String reason) {
+    return registry.failAll(instance, reason);
+  }
+
   /** Why {@link #route} finds nothing for {@code target} now. */
   public String explain(TargetSessionAttrs target) {
     return RoutingPolicy.explain(target, table.snapshot());

@@ -81,8 +81,16 @@ public final class RoutingPolicy {
     if (candidates.isEmpty()) {
       throw new IllegalArgumentException("no candidates");
     }
-    int least = candidates.stream().mapToInt(load).min().getAsInt();
-    List<InstanceState> tied = new ArrayList<>(candidates.stream().filter(s -> load.applyAsInt(s) == least).toList());
+    // Each load is read once: counts change under our feet (clients close on other threads), and
+    // reading twice could leave no instance at the minimum.
+    int[] loads = candidates.stream().mapToInt(load).toArray();
+    int least = java.util.Arrays.stream(loads).min().getAsInt();
+    List<InstanceState> tied = new ArrayList<>();
+    for (int i = 0; i < loads.length; i++) {
+      if (loads[i] == least) {
+        tied.add(candidates.get(i));
+      }
+    }
     tied.sort(Comparator.comparingInt(InstanceState::number));
     return tied.get((int) Math.floorMod(turn, (long) tied.size()));
   }

@@ -107,8 +107,13 @@ class CmCtlTest {
     Path dir = dir();
     ConmgrConf conf = conf(List.of(TestConf.instance(0, TestConf.freePort(), TestConf.freePort())));
     ConmgrCli.writeConf(dir, ConmgrConfRenderer.render(conf));
+    long t0 = System.nanoTime();
     Cmd.Result start = ConmgrCli.run("cm_ctl", "start", "-D", dir.toString(), "-W");
+    System.out.printf("cm_ctl start -W returned after %d ms: %s%n", (System.nanoTime() - t0) / 1_000_000,
+        ConmgrCli.describe(start));
     assertThat(start.exitCode()).as(start.output()).isZero();
+    assertThat(start.output()).contains("not waiting for the primary (-W)");
+    assertThat(listening(conf.port())).as("-W returns once the listeners are bound").isTrue();
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
         .until(() -> ConmgrCli.run("cm_ctl", "status", "-D", dir.toString()).exitCode() == 0);
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() ->
@@ -131,6 +136,10 @@ class CmCtlTest {
     Cmd.Result viaCtl = ConmgrCli.run("cm_ctl", "start", "-D", dir.toString());
     assertThat(viaCtl.exitCode()).isEqualTo(1);
     assertThat(viaCtl.output()).contains("did not start", "conmgr.conf:3:");
+    Cmd.Result noWait = ConmgrCli.run("cm_ctl", "start", "-D", dir.toString(), "-W");
+    assertThat(noWait.exitCode()).as("-W does not hide a bad conmgr.conf").isEqualTo(1);
+    assertThat(noWait.output()).contains("did not start", "conmgr.conf:3:");
+    assertThat(noWait.output().split("conmgr.conf:3:", -1)).as("only this start's log lines").hasSize(2);
   }
 
   @Test

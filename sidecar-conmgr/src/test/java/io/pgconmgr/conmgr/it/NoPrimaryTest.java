@@ -50,6 +50,8 @@ class NoPrimaryTest {
     assertThat(r.output()).contains("no instance matches target_session_attrs=read-write")
         .contains("PostgreSQL not answering");
     assertThat(ms).isGreaterThanOrEqualTo(2900);
+    assertThat(stack.conmgr.metrics().scrape())
+        .contains("conmgr_routing_errors_total{reason=\"no_instance\",target=\"read-write\"} 1.0");
     assertThat(Psql.query(Psql.conmgr(stack.listener(1), ""), "select pg_is_in_recovery()")).isEqualTo("t");
 
     // A client that arrives during the "failover" waits and is routed when the standby is promoted.

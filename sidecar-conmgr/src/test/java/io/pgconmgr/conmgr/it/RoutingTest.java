@@ -80,6 +80,35 @@ class RoutingTest {
     assertThat(perPort.values()).containsExactly(3, 3);
   }
 
+  /** The value of one Prometheus sample, or NaN when absent. */
+  static double sample(String scrape, String name) {
+    return scrape.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(
+        name.length() + 1).trim())).findFirst().orElse(Double.NaN);
+  }
+
+  @Test
+  void metricsShowHeartbeatsRoundTripsClientsPerTargetAndDecisions() throws Exception {
+    try (Connection c = DriverManager.getConnection(stack.jdbcUrl(1, ""))) {
+      String port = port(c);
+      System.gc(); // Micrometer holds a gauge's object weakly: the figures must survive a GC
+      String m = stack.conmgr.metrics().scrape();
+      int standby = Integer.toString(stack.cluster.standby(0).port()).equals(port) ? 1 : 2;
+      System.out.println("heartbeat round trips (s): "
+          + m.lines().filter(l -> l.startsWith("conmgr_heartbeat_round_trip_seconds{")).toList());
+      assertThat(sample(m, "conmgr_links_up")).isEqualTo(3.0);
+      for (int i = 0; i < 3; i++) {
+        assertThat(sample(m, "conmgr_heartbeat_round_trip_seconds{instance=\"" + i + "\"}")).as("round trip " + i)
+            .isGreaterThan(0.0).isLessThan(30.0);
+        assertThat(sample(m, "conmgr_heartbeat_age_seconds{instance=\"" + i + "\"}")).as("age " + i)
+            .isGreaterThanOrEqualTo(0.0).isLessThan(3.0);
+      }
+      assertThat(sample(m, "conmgr_client_connections{target=\"read-only\"}")).isGreaterThanOrEqualTo(1.0);
+      assertThat(sample(m, "conmgr_instance_clients{instance=\"" + standby + "\"}")).isGreaterThanOrEqualTo(1.0);
+      assertThat(sample(m, "conmgr_routing_decisions_total{instance=\"" + standby
+          + "\",mode=\"proxy\",target=\"read-only\"}")).isGreaterThanOrEqualTo(1.0);
+    }
+  }
+
   @Test
   void statusShowsEveryInstanceWithRoleAndLink() {
     String status = stack.status();

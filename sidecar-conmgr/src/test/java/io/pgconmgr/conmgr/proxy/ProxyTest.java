@@ -54,8 +54,12 @@ class ProxyTest {
     final List<Socket> accepted = new CopyOnWriteArrayList<>();
 
     FakeInstance(int number) throws IOException {
+      this(number, java.net.InetAddress.getLoopbackAddress(), 0);
+    }
+
+    FakeInstance(int number, java.net.InetAddress bind, int port) throws IOException {
       this.number = number;
-      this.server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+      this.server = new ServerSocket(port, 50, bind);
       Thread t = new Thread(this::acceptLoop, "fake-instance-" + number);
       t.setDaemon(true);
       t.start();
@@ -143,19 +147,19 @@ class ProxyTest {
     DataInputStream d = new DataInputStream(in);
     assertThat((char) d.readByte()).isEqualTo('E');
     int len = d.readInt();
-    byte[] body = d.readNBytes(len - 4);
-    Map<Character, String> fields = new java.util.HashMap<>();
-    int i = 0;
-    while (body[i] != 0) {
-      char code = (char) body[i++];
-      int end = i;
-      while (body[end] != 0) {
-        end++;
-      }
-      fields.put(code, new String(body, i, end - i, StandardCharsets.UTF_8));
-      i = end + 1;
+    return AwareClient.errorFields(d.readNBytes(len - 4));
+  }
+
+  /** The ErrorResponse fields an aware client asking for {@code target} is refused with. */
+  static Map<Character, String> refusal(Conmgr c, String target) {
+    try {
+      AwareClient.ask(c.listenAddresses().get(0), target, Map.of(), new AwareClient.Address[1]).close();
+    } catch (AwareClient.Refused e) {
+      return e.fields;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    return fields;
+    throw new AssertionError("expected a refusal for target " + target);
   }
 
   static void assertClosedByPeer(Socket s) throws IOException {
@@ -286,10 +290,22 @@ class ProxyTest {
       b.getOutputStream().write(startupPacket(Map.of("user", "u")));
       assertThat(readAscii(a.getInputStream(), 2)).isEqualTo("I0");
       assertThat(readAscii(b.getInputStream(), 2)).isEqualTo("I0");
+      ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+          .getLogger(FrontendHandler.class);
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+          new ch.qos.logback.core.read.ListAppender<>();
+      logged.start();
+      logger.addAppender(logged);
       try (Socket third = connect(c.listenAddresses().get(0))) {
         assertClosedByPeer(third);
+      } finally {
+        logger.detachAppender(logged);
       }
       assertThat(c.metrics().scrape()).contains("conmgr_clients_refused_total{reason=\"max_connections\"} 1.0");
+      assertThat(logged.list).as("logged at LOG").anySatisfy(e -> {
+        assertThat(e.getFormattedMessage()).contains("refused: max_connections (2) reached");
+        assertThat(io.pgconmgr.conmgr.ops.Logging.rank(e)).isEqualTo(io.pgconmgr.protocol.conf.ConmgrConf.LogLevel.LOG);
+      });
     }
     // Once the two are gone, a new client gets through again.
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() -> {
@@ -298,6 +314,70 @@ class ProxyTest {
         assertThat(readAscii(again.getInputStream(), 2)).isEqualTo("I0");
       }
     });
+  }
+
+  @Test
+  void clientsFollowTheAddressTheHeartbeatResolvedForAHostName() throws Exception {
+    // A StatefulSet pod comes back with a new IP behind the same DNS name: the heartbeat client
+    // resolves the name again at every connect, and clients must go where it connected.
+    FakeInstance before = new FakeInstance(0, java.net.InetAddress.getByName("127.0.0.1"), 0);
+    FakeInstance after = new FakeInstance(1, java.net.InetAddress.getByName("127.0.0.2"), before.port());
+    var conf = conf(List.of(new io.pgconmgr.protocol.conf.BackendInstance(0, "pg-0.pg.invalid", null, before.port(), 1)),
+        List.of(), 1000, 0);
+    Conmgr c = Conmgr.start(conf, new Conmgr.Options(null, false, false));
+    closing.add(0, c);
+    c.table().linkUp(0, PRIMARY, "127.0.0.1");
+    try (Socket first = connect(c.listenAddresses().get(0))) {
+      first.getOutputStream().write(startupPacket(Map.of("user", "u")));
+      assertThat(readAscii(first.getInputStream(), 2)).as("healthy: at the first address").isEqualTo("I0");
+    }
+    c.table().linkDown(0, "heartbeat timeout");
+    c.table().linkUp(0, PRIMARY, "127.0.0.2");
+    try (Socket second = connect(c.listenAddresses().get(0))) {
+      second.getOutputStream().write(startupPacket(Map.of("user", "u")));
+      assertThat(readAscii(second.getInputStream(), 2)).as("at the address resolved on reconnect").isEqualTo("I1");
+    }
+  }
+
+  @Test
+  void aClientThatDoesNotReadStopsConmgrReadingFromTheInstance() throws Exception {
+    // Backpressure: conmgr reads from the instance only as fast as the client takes the bytes, so
+    // a flooding server and a stalled client fill socket buffers, not conmgr's memory.
+    long flood = 256L << 20;
+    java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+    ServerSocket server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    closing.add(server);
+    Thread flooder = new Thread(() -> {
+      try (Socket s = server.accept()) {
+        s.getInputStream().read(new byte[16384]);
+        byte[] chunk = new byte[65536];
+        OutputStream out = s.getOutputStream();
+        while (written.get() < flood) {
+          out.write(chunk);
+          written.addAndGet(chunk.length);
+        }
+      } catch (IOException e) {
+        // conmgr or the test closed it
+      }
+    }, "flooding-instance");
+    flooder.setDaemon(true);
+    flooder.start();
+    Conmgr c = Conmgr.start(conf(List.of(instance(0, server.getLocalPort(), 1)), List.of(), 1000, 0),
+        new Conmgr.Options(null, false, false));
+    closing.add(0, c);
+    c.table().linkUp(0, PRIMARY, null);
+    try (Socket stalled = connect(c.listenAddresses().get(0))) {
+      stalled.setReceiveBufferSize(65536);
+      stalled.getOutputStream().write(startupPacket(Map.of("user", "u")));
+      assertThat(stalled.getInputStream().read()).as("healthy: bytes flow").isGreaterThanOrEqualTo(0);
+      long settled = -1;
+      for (int i = 0; i < 50 && written.get() != settled; i++) {
+        settled = written.get();
+        Thread.sleep(200);
+      }
+      System.out.printf("stalled client: the instance could write %d MB of %d MB%n", written.get() >> 20, flood >> 20);
+      assertThat(written.get()).as("bounded by socket buffers, not the whole flood").isLessThan(64L << 20);
+    }
   }
 
   @Test
@@ -342,13 +422,8 @@ class ProxyTest {
   @Test
   void awareClientWithAnUnknownTargetGetsInvalidParameterValue() throws Exception {
     Conmgr c = start(List.of(new FakeInstance(0)), List.of(), 1000, 0);
-    try {
-      AwareClient.ask(c.listenAddresses().get(0), "read-mostly", Map.of(), new AwareClient.Address[1]).close();
-      org.junit.jupiter.api.Assertions.fail("expected a refusal");
-    } catch (AwareClient.Refused e) {
-      assertThat(e.fields).containsEntry('C', "22023");
-      assertThat(e.fields.get('M')).contains("read-mostly");
-    }
+    assertThat(refusal(c, "read-mostly")).containsEntry('C', "22023")
+        .hasEntrySatisfying('M', m -> assertThat(m).contains("read-mostly"));
   }
 
   @Test
@@ -356,13 +431,8 @@ class ProxyTest {
     FakeInstance p = new FakeInstance(0);
     Conmgr c = start(List.of(p), List.of(), 500, 0);
     c.table().linkUp(0, PRIMARY, null);
-    try {
-      AwareClient.ask(c.listenAddresses().get(0), "standby", Map.of(), new AwareClient.Address[1]).close();
-      org.junit.jupiter.api.Assertions.fail("expected a refusal");
-    } catch (AwareClient.Refused e) {
-      assertThat(e.fields).containsEntry('C', "57P03");
-      assertThat(e.fields.get('M')).contains("target_session_attrs=standby");
-    }
+    assertThat(refusal(c, "standby")).containsEntry('C', "57P03")
+        .hasEntrySatisfying('M', m -> assertThat(m).contains("target_session_attrs=standby"));
   }
 
   @Test

@@ -47,6 +47,30 @@ class RoutingPolicyTest {
   }
 
   @Test
+  void pgjdbcTargetServerTypeNamesRouteLikeTheirLibpqCounterparts() {
+    Map<String, TargetSessionAttrs> jdbc = Map.of("primary", TargetSessionAttrs.PRIMARY,
+        "master", TargetSessionAttrs.PRIMARY, "secondary", TargetSessionAttrs.STANDBY,
+        "slave", TargetSessionAttrs.STANDBY, "preferSecondary", TargetSessionAttrs.PREFER_STANDBY,
+        "preferSlave", TargetSessionAttrs.PREFER_STANDBY, "preferPrimary", TargetSessionAttrs.PREFER_PRIMARY,
+        "any", TargetSessionAttrs.ANY);
+    List<List<InstanceState>> sets = List.of(set, List.of(primary), List.of(standby1),
+        List.of(readOnlyPrimary, standby2));
+    jdbc.forEach((name, libpq) -> {
+      TargetSessionAttrs parsed = TargetSessionAttrs.parse(name).orElseThrow(() -> new AssertionError(name));
+      assertThat(parsed).as(name).isEqualTo(libpq);
+      for (List<InstanceState> s : sets) {
+        assertThat(numbers(RoutingPolicy.candidates(parsed, s))).as(name)
+            .isEqualTo(numbers(RoutingPolicy.candidates(libpq, s)));
+      }
+    });
+    assertThat(numbers(RoutingPolicy.candidates(TargetSessionAttrs.parse("secondary").orElseThrow(), set)))
+        .containsExactly(1, 2);
+    assertThat(numbers(RoutingPolicy.candidates(TargetSessionAttrs.parse("preferSecondary").orElseThrow(),
+        List.of(primary)))).containsExactly(0);
+    assertThat(TargetSessionAttrs.parse("read-mostly")).isEmpty();
+  }
+
+  @Test
   void readOnlyPrimaryServesReadOnlyAndPrimaryButNotReadWrite() {
     List<InstanceState> s = List.of(readOnlyPrimary);
     assertThat(RoutingPolicy.candidates(TargetSessionAttrs.READ_WRITE, s)).isEmpty();
@@ -110,6 +134,15 @@ class RoutingPolicyTest {
     for (long turn = 0; turn < 5; turn++) {
       assertThat(RoutingPolicy.choose(standbys, s -> load.get(s.number()), turn).number()).isEqualTo(2);
     }
+  }
+
+  @Test
+  void eachLoadIsReadOnceSoCountsChangingDuringTheChoiceStillGiveAnInstance() {
+    // Client counts change on other threads while a choice is made: 1, 1 when first read, 2, 2 after.
+    int[] reads = {0};
+    InstanceState chosen = RoutingPolicy.choose(List.of(standby1, standby2), s -> reads[0]++ < 2 ? 1 : 2, 0);
+    assertThat(chosen.number()).isEqualTo(1);
+    assertThat(reads[0]).isEqualTo(2);
   }
 
   @Test
