@@ -10,6 +10,7 @@ import io.pgconmgr.protocol.conf.ConmgrConfRenderer;
 import io.pgconmgr.protocol.conf.Listener;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
 import io.pgconmgr.testkit.Cmd;
+import io.pgconmgr.testkit.NetNamespace;
 import io.pgconmgr.testkit.PgCluster;
 import io.pgconmgr.testkit.PgInstance;
 import io.pgconmgr.testkit.ServerUser;
@@ -35,9 +36,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * README's run command (bin/demo): a primary and a standby, a watchdog process for each, one
- * conmgr started with bin/cm_ctl; then routing by role, a promotion followed by conmgr, and a hung
+ * conmgr started with bin/cm_ctl; then routing by role, a promotion followed by conmgr, a hung
  * host (SIGSTOP of an instance and its watchdog) failing an in-flight query within the heartbeat
- * timeout. Everything it starts is stopped on exit and on Ctrl-C.
+ * timeout, and, as root, a silent network cut of a test host in a network namespace (the standby
+ * runs there) whose orphaned backend the watchdog terminates. Everything it starts is stopped on
+ * exit and on Ctrl-C.
  */
 public final class Demo {
 
@@ -48,6 +51,7 @@ public final class Demo {
   private final Path work;
   private final Path repo;
   private PgCluster cluster;
+  private NetNamespace ns;
   private final List<WatchdogProcess> watchdogs = new ArrayList<>();
   private Path conmgrDir;
   private Path bin;
@@ -91,10 +95,20 @@ public final class Demo {
   private void run() throws Exception {
     say("starting PostgreSQL 17: a primary and a streaming standby (test kit)"
         + (ServerUser.switchesUser() ? ", as user " + ServerUser.NAME + " since we are root" : ""));
-    cluster = PgCluster.builder().standbys(1).namePrefix("demo").start();
+    String noNetns = NetNamespace.unavailableReason();
+    PgCluster.Builder builder = PgCluster.builder().standbys(1).namePrefix("demo");
+    if (noNetns == null) {
+      ns = NetNamespace.create();
+      builder.standbyIn(0, ns);
+    }
+    cluster = builder.start();
     PgInstance primary = cluster.primary();
     PgInstance standby = cluster.standby(0);
-    say("  instance 0: " + primary.host() + ":" + primary.port() + "  instance 1: " + standby.host() + ":" + standby.port());
+    say("  instance 0: " + primary.host() + ":" + primary.port() + "  instance 1: " + standby.host() + ":" + standby.port()
+        + (ns == null ? "" : " (a test host: network namespace " + ns.name() + ")"));
+    if (noNetns != null) {
+      say("  (the NETWORK CUT step is skipped: " + noNetns + "; the SIGSTOP step shows a silent failure without root)");
+    }
 
     say("starting a watchdog process beside each instance (check_attr_interval " + Stack.CHECK_ATTR_INTERVAL_MS + " ms)");
     watchdogs.addAll(Stack.startWatchdogs(cluster, work.resolve("watchdogs")));
@@ -182,8 +196,97 @@ public final class Demo {
     wd.thaw();
     Thread.sleep(2500);
     System.out.print(indent(cmCtl("status").output()));
+    if (ns != null) {
+      networkCut(standby, wd, rw);
+    }
     say("cm_ctl stop");
     System.out.print(indent(cmCtl("stop").output()));
+  }
+
+  /**
+   * The failure keepalive handles worst: packets to the host vanish (no RST, no FIN). conmgr's
+   * heartbeats fail the client fast; the watchdog on the cut-off host misses them too and
+   * terminates the backend nobody will ever read from again.
+   */
+  private void networkCut(PgInstance pg, WatchdogProcess wd, String rw) throws Exception {
+    String sql = "select pg_sleep(61)";
+    say("NETWORK CUT: a long query through conmgr on " + pg.host() + ", then that test host's link dropped silently"
+        + " (iptables DROP in namespace " + ns.name() + ": no RST, no FIN)");
+    Connection c = connectWithRetry(rw, Duration.ofSeconds(20));
+    Statement st = c.createStatement();
+    String where = where(st);
+    int backend;
+    try (ResultSet r = st.executeQuery("select pg_backend_pid()")) {
+      r.next();
+      backend = r.getInt(1);
+    }
+    check(where.contains("port " + pg.port()), "read-write must reach the new primary on the test host, got " + where);
+    say("  running: " + sql + "  (-> " + where + ", backend pid " + backend + ")");
+    CompletableFuture<String> outcome = CompletableFuture.supplyAsync(() -> {
+      try (c; st) {
+        st.execute(sql);
+        return "completed (it should not have!)";
+      } catch (SQLException e) {
+        return "failed: " + e.getSQLState() + " " + e.getMessage();
+      }
+    });
+    Thread.sleep(1000);
+    int logMark = wd.log().length();
+    long cutAt = System.nanoTime();
+    ns.cut();
+    say("  link cut");
+    String result = outcome.get(60, TimeUnit.SECONDS);
+    long ms = (System.nanoTime() - cutAt) / 1_000_000;
+    say("  in-flight query " + result);
+    say("  ... " + ms + " ms after the cut (heartbeat_timeout " + TIMEOUT_S * 1000 + " ms); TCP alone would keep"
+        + " retransmitting for about 15 minutes");
+    check(result.startsWith("failed") && ms < (TIMEOUT_S + 3) * 1000L, "the query must fail within the heartbeat timeout");
+    System.out.print(indent(cmCtl("status").output()));
+
+    ns.restore();
+    long restoredAt = System.nanoTime();
+    say("link restored; on the test host, is backend " + backend + " (the orphaned " + sql + ") still there?");
+    String terminated = null;
+    int left = -1;
+    while (System.nanoTime() - restoredAt < 20_000_000_000L) {
+      terminated = wd.log().substring(logMark).lines().filter(l -> l.contains("terminated backend pid=" + backend))
+          .findFirst().orElse(null);
+      left = backendsWithPid(pg, backend);
+      if (terminated != null && left == 0) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    say("  pg_stat_activity on " + pg.host() + ": " + (left == 0 ? "gone" : left < 0 ? "unreachable" : "still running"));
+    say("  watchdog " + wd.pid() + " (inside the namespace, missed conmgr's heartbeats too) logged:");
+    System.out.print(indent(terminated == null ? "(nothing about backend " + backend + ")" : terminated.strip()));
+    check(terminated != null && left == 0, "the watchdog must terminate the orphaned backend");
+    connectWithRetry(rw, Duration.ofSeconds(20)).close();
+    say("  link up again: read-write connections reach " + pg.host() + " again");
+  }
+
+  private static Connection connectWithRetry(String url, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return DriverManager.getConnection(url);
+      } catch (SQLException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private static int backendsWithPid(PgInstance pg, int pid) {
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl() + "&connectTimeout=5");
+         ResultSet r = c.createStatement().executeQuery("select count(*) from pg_stat_activity where pid = " + pid)) {
+      r.next();
+      return r.getInt(1);
+    } catch (SQLException e) {
+      return -1;
+    }
   }
 
   private static String where(Statement st) throws SQLException {
@@ -225,8 +328,12 @@ public final class Demo {
     if (cluster != null) {
       cluster.close();
     }
+    if (ns != null) {
+      ns.close();
+    }
     Cmd.exec(List.of("rm", "-rf", work.toString()), Duration.ofSeconds(30));
-    say("cleaned up: conmgr stopped, watchdogs and PostgreSQL stopped, " + work + " removed");
+    say("cleaned up: conmgr stopped, watchdogs and PostgreSQL stopped, " + (ns == null ? "" : "namespace " + ns.name()
+        + " removed, ") + work + " removed");
   }
 
   private static String indent(String s) {
