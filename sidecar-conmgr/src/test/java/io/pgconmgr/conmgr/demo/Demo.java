@@ -56,6 +56,8 @@ public final class Demo {
   private Path conmgrDir;
   private Path bin;
   private volatile boolean stopping;
+  /** Set on Ctrl-C: steps still running in main must not print results of a torn-down stack. */
+  private static volatile boolean quiet;
 
   private Demo(Path repo) throws IOException {
     this.repo = repo;
@@ -83,7 +85,13 @@ public final class Demo {
   }
 
   static void say(String text) {
-    System.out.println(LocalTime.now().format(TIME) + "  " + text);
+    show(LocalTime.now().format(TIME) + "  " + text + "\n");
+  }
+
+  private static void show(String text) {
+    if (!quiet) {
+      System.out.print(text);
+    }
   }
 
   static void check(boolean ok, String what) {
@@ -107,7 +115,7 @@ public final class Demo {
     say("  instance 0: " + primary.host() + ":" + primary.port() + "  instance 1: " + standby.host() + ":" + standby.port()
         + (ns == null ? "" : " (a test host: network namespace " + ns.name() + ")"));
     if (noNetns != null) {
-      say("  (the NETWORK CUT step is skipped: " + noNetns + "; the SIGSTOP step shows a silent failure without root)");
+      say("  NETWORK CUT step skipped (" + noNetns + "); the SIGSTOP step below shows a silent failure without it");
     }
 
     say("starting a watchdog process beside each instance (check_attr_interval " + Stack.CHECK_ATTR_INTERVAL_MS + " ms)");
@@ -126,10 +134,10 @@ public final class Demo {
     say("cm_ctl start -D " + conmgrDir + "   (heartbeat_interval " + INTERVAL_S + " s, heartbeat_timeout " + TIMEOUT_S
         + " s; listeners " + rwPort + "=read-write, " + roPort + "=read-only)");
     Cmd.Result start = cmCtl("start");
-    System.out.print(indent(start.output()));
+    show(indent(start.output()));
     check(start.ok(), "cm_ctl start failed");
     say("cm_ctl status");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
 
     String rw = "jdbc:postgresql://127.0.0.1:" + rwPort + "/postgres?user=postgres&connectTimeout=20";
     String ro = "jdbc:postgresql://127.0.0.1:" + roPort + "/postgres?user=postgres&connectTimeout=20";
@@ -162,7 +170,7 @@ public final class Demo {
     say("  first read-write connection on the new primary " + (System.nanoTime() - t0) / 1_000_000
         + " ms after promote started");
     check(reached == standby.port(), "read-write must follow the promotion");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
     say("stopping the old primary");
     primary.stop();
 
@@ -190,17 +198,17 @@ public final class Demo {
     say("  ... " + ms + " ms after the freeze (heartbeat_timeout " + TIMEOUT_S * 1000 + " ms); without conmgr it would hang"
         + " until TCP gives up, minutes later");
     check(result.startsWith("failed") && ms < (TIMEOUT_S + 3) * 1000L, "the query must fail within the heartbeat timeout");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
     say("thawing (SIGCONT)");
     standby.thaw();
     wd.thaw();
     Thread.sleep(2500);
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
     if (ns != null) {
       networkCut(standby, wd, rw);
     }
     say("cm_ctl stop");
-    System.out.print(indent(cmCtl("stop").output()));
+    show(indent(cmCtl("stop").output()));
   }
 
   /**
@@ -241,7 +249,7 @@ public final class Demo {
     say("  ... " + ms + " ms after the cut (heartbeat_timeout " + TIMEOUT_S * 1000 + " ms); TCP alone would keep"
         + " retransmitting for about 15 minutes");
     check(result.startsWith("failed") && ms < (TIMEOUT_S + 3) * 1000L, "the query must fail within the heartbeat timeout");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
 
     ns.restore();
     long restoredAt = System.nanoTime();
@@ -259,7 +267,7 @@ public final class Demo {
     }
     say("  pg_stat_activity on " + pg.host() + ": " + (left == 0 ? "gone" : left < 0 ? "unreachable" : "still running"));
     say("  watchdog " + wd.pid() + " (inside the namespace, missed conmgr's heartbeats too) logged:");
-    System.out.print(indent(terminated == null ? "(nothing about backend " + backend + ")" : terminated.strip()));
+    show(indent(terminated == null ? "(nothing about backend " + backend + ")" : terminated.strip()));
     check(terminated != null && left == 0, "the watchdog must terminate the orphaned backend");
     connectWithRetry(rw, Duration.ofSeconds(20)).close();
     say("  link up again: read-write connections reach " + pg.host() + " again");
@@ -321,6 +329,7 @@ public final class Demo {
 
   private void cleanUp() {
     stopping = true;
+    quiet = true;
     if (conmgrDir != null && Files.exists(conmgrDir.resolve("conmgr.pid"))) {
       cmCtl("stop");
     }
@@ -332,8 +341,8 @@ public final class Demo {
       ns.close();
     }
     Cmd.exec(List.of("rm", "-rf", work.toString()), Duration.ofSeconds(30));
-    say("cleaned up: conmgr stopped, watchdogs and PostgreSQL stopped, " + (ns == null ? "" : "namespace " + ns.name()
-        + " removed, ") + work + " removed");
+    System.out.println(LocalTime.now().format(TIME) + "  cleaned up: conmgr stopped, watchdogs and PostgreSQL stopped, "
+        + (ns == null ? "" : "namespace " + ns.name() + " removed, ") + work + " removed");
   }
 
   private static String indent(String s) {
