@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
@@ -16,6 +17,7 @@ import java.util.function.Supplier;
  */
 public final class HealthAndMetricsServer implements AutoCloseable {
   private final HttpServer server;
+  private final ExecutorService executor;
 
   /**
    * @param live  null when alive, else what is wrong
@@ -24,11 +26,12 @@ public final class HealthAndMetricsServer implements AutoCloseable {
   public HealthAndMetricsServer(InetSocketAddress bind, PrometheusMeterRegistry registry, Supplier<String> live,
       Supplier<String> ready) throws IOException {
     server = HttpServer.create(bind, 16);
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+    executor = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "health-metrics");
       t.setDaemon(true);
       return t;
-    }));
+    });
+    server.setExecutor(executor);
     server.createContext("/healthz", e -> check(e, live.get()));
     server.createContext("/readyz", e -> check(e, ready.get()));
     server.createContext("/metrics", e -> reply(e, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
@@ -46,6 +49,7 @@ public final class HealthAndMetricsServer implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    executor.shutdownNow();
   }
 
   private static void check(HttpExchange e, String problem) throws IOException {

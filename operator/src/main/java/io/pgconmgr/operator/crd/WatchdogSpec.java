@@ -10,8 +10,8 @@ import io.pgconmgr.protocol.heartbeat.HeartbeatProtocol;
 
 /** The watchdog.* settings of the injected watchdog sidecar and how it reaches its local PostgreSQL. */
 public class WatchdogSpec {
-  /** A user or database name that goes into the conninfo string without quoting. */
   public static final int DEFAULT_HTTP_PORT = 27548;
+  /** A user or database name that goes into the conninfo string without quoting. */
   static final String CONNINFO_WORD = "^[^\\s'\\\\=]+$";
 
   @JsonPropertyDescription("Port the watchdog accepts conmgr heartbeats on (watchdog.port)")

@@ -6,7 +6,12 @@ import io.pgconmgr.protocol.conf.ConfProblem;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.conf.ConmgrConfRenderer;
 import io.pgconmgr.protocol.conf.ConmgrConfValidator;
+import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -34,5 +39,24 @@ public record DesiredConfig(List<SetInstance> instances, ConmgrConf conmgrConf, 
 
   public boolean isValid() {
     return errors.isEmpty();
+  }
+
+  /** The heartbeat timing conmgr (and the operator's sessions) will use. */
+  public HeartbeatTiming timing() {
+    return HeartbeatTiming.ofSeconds(conmgrConf.heartbeatIntervalSeconds(), conmgrConf.heartbeatTimeoutSeconds(),
+        conmgrConf.heartbeatConnectIntervalSeconds(), conmgrConf.heartbeatConnectTimeoutSeconds());
+  }
+
+  /**
+   * Short hash of a rendered conmgr.conf: the webhook stamps it on each pod it gives conmgr, so pods
+   * started with an older file can be told apart (conmgr reads its file only at start).
+   */
+  public static String hash(String conmgrText) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(conmgrText.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 }

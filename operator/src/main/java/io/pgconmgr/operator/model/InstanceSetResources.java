@@ -14,8 +14,12 @@ public final class InstanceSetResources {
   public static final String INSTANCESET_LABEL = "pgconmgr.io/instanceset";
   public static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   public static final String MANAGED_BY = "pgconmgr-operator";
+  /** The label selector (string form) of the operator's ConfigMap informers. */
+  public static final String OWNED_SELECTOR = MANAGED_BY_LABEL + "=" + MANAGED_BY;
   /** Annotation the webhook puts on a pod it injected: which sidecar and for which InstanceSet. */
   public static final String INJECTED_ANNOTATION = "pgconmgr.io/injected";
+  /** Annotation the webhook puts on a pod it gives conmgr: the hash of the conmgr.conf current at admission. */
+  public static final String CONMGR_CONF_HASH_ANNOTATION = "pgconmgr.io/conmgr-conf-hash";
 
   public static final String CONMGR_CONTAINER = "pgconmgr-conmgr";
   public static final String WATCHDOG_CONTAINER = "pgconmgr-watchdog";
@@ -73,10 +77,5 @@ public final class InstanceSetResources {
   /** Labels of every object owned by the InstanceSet. */
   public static Map<String, String> ownedLabels(InstanceSet set) {
     return Map.of(MANAGED_BY_LABEL, MANAGED_BY, INSTANCESET_LABEL, set.getMetadata().getName());
-  }
-
-  /** The label selector (string form) of the operator's ConfigMap informers. */
-  public static String ownedSelector() {
-    return MANAGED_BY_LABEL + "=" + MANAGED_BY;
   }
 }

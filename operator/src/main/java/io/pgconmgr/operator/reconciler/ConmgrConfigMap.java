@@ -1,12 +1,9 @@
 package io.pgconmgr.operator.reconciler;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 import io.pgconmgr.operator.crd.InstanceSet;
@@ -16,35 +13,19 @@ import io.pgconmgr.operator.model.InstanceSetResources;
  * The ConfigMap holding conmgr.conf, mounted by every injected conmgr. While the spec or the pods give
  * no valid conmgr.conf (no instance yet, say), the last good one stays in place.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = InstanceSetResources.MANAGED_BY_LABEL + "="
-    + InstanceSetResources.MANAGED_BY))
-public class ConmgrConfigMap extends CRUDKubernetesDependentResource<ConfigMap, InstanceSet> {
+@KubernetesDependent(informer = @Informer(labelSelector = InstanceSetResources.OWNED_SELECTOR))
+public class ConmgrConfigMap extends RenderedConfigMap {
 
   public ConmgrConfigMap() {
-    super(ConfigMap.class);
-  }
-
-  /** The name is known without rendering; JOSDK would otherwise call desired() to learn it. */
-  @Override
-  protected ResourceID targetSecondaryResourceID(InstanceSet set, Context<InstanceSet> context) {
-    return new ResourceID(InstanceSetResources.conmgrConfigMapName(set), set.getMetadata().getNamespace());
+    super(InstanceSetResources::conmgrConfigMapName, InstanceSetResources.CONMGR_CONF_KEY);
   }
 
   @Override
-  protected ConfigMap desired(InstanceSet set, Context<InstanceSet> context) {
+  String content(InstanceSet set, Context<InstanceSet> context) {
     String text = InstanceSetReconciler.desired(context).conmgrText();
-    if (text == null) {
-      // Guarded by HasContent: a ConfigMap exists, and keeps its content.
-      text = getSecondaryResource(set, context).orElseThrow().getData().get(InstanceSetResources.CONMGR_CONF_KEY);
-    }
-    return new ConfigMapBuilder()
-        .withNewMetadata()
-          .withName(InstanceSetResources.conmgrConfigMapName(set))
-          .withNamespace(set.getMetadata().getNamespace())
-          .withLabels(InstanceSetResources.ownedLabels(set))
-        .endMetadata()
-        .addToData(InstanceSetResources.CONMGR_CONF_KEY, text)
-        .build();
+    // Null only when guarded by HasContent: a ConfigMap exists, and keeps its content.
+    return text != null ? text
+        : getSecondaryResource(set, context).orElseThrow().getData().get(InstanceSetResources.CONMGR_CONF_KEY);
   }
 
   /** Write conmgr.conf when there is a valid one, or keep the existing ConfigMap. */

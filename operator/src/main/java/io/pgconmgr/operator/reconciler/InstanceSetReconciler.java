@@ -23,14 +23,18 @@ import io.pgconmgr.operator.EventRecorder;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.crd.InstanceSetStatus;
 import io.pgconmgr.operator.crd.InstanceStatus;
+import io.pgconmgr.operator.model.ConmgrPods;
 import io.pgconmgr.operator.model.DesiredConfig;
+import io.pgconmgr.operator.model.InstanceSetResources;
 import io.pgconmgr.operator.model.SetInstances;
 import io.pgconmgr.operator.status.InstanceObserver;
 import io.pgconmgr.operator.status.StatusAggregator;
 import io.pgconmgr.operator.status.StatusEvent;
 import io.pgconmgr.operator.status.StatusUpdate;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -76,6 +80,7 @@ public class InstanceSetReconciler implements Reconciler<InstanceSet>, Cleaner<I
             .list(pod.getMetadata().getNamespace(), set -> concerns(set, pod))
             .map(ResourceID::fromResource)
             .collect(Collectors.toSet()))
+        .withOnUpdateFilter(InstanceSetReconciler::podChangeMatters)
         .withNamespacesInheritedFromController()
         .build();
     return List.of(new InformerEventSource<>(pods, context), observations);
@@ -84,19 +89,32 @@ public class InstanceSetReconciler implements Reconciler<InstanceSet>, Cleaner<I
   @Override
   public UpdateControl<InstanceSet> reconcile(InstanceSet set, Context<InstanceSet> context) {
     ResourceID id = ResourceID.fromResource(set);
-    List<Pod> pods = postgresPods(set, context);
+    // Observe: the PostgreSQL pods and the application pods of the set, from the informer's cache.
+    List<Pod> pods = pods(set, context);
+    // Derive and validate (pure).
     DesiredConfig desired = DesiredConfig.of(set, pods);
     if (!desired.isValid()) {
       LOG.warn("conmgr.conf not written: {}", desired.errors());
     }
     desired.warnings().forEach(w -> LOG.warn("conmgr.conf: {}", w));
+    // The hash of the conmgr.conf in the ConfigMap: the new one, or the last good one that stays.
+    String hash = desired.isValid() ? DesiredConfig.hash(desired.conmgrText())
+        : set.getStatus() != null ? set.getStatus().getConmgrConfHash() : null;
+    List<String> stale = hash == null ? List.of() : ConmgrPods.stale(set.getMetadata().getName(), hash, pods);
 
+    // Act: the ConfigMaps, then the heartbeat sessions (non-blocking: they connect in the background).
     context.managedWorkflowAndDependentResourceContext().put(DesiredConfig.class, desired);
     context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
-    observer.track(id, desired.instances(), desired.conmgrConf());
+    if (desired.isValid()) {
+      observer.track(id, desired.instances(), desired.timing());
+    } else if (desired.instances().isEmpty()) {
+      observer.forget(id);
+    }
+    // else the sessions keep the last valid instances and timing, as the ConfigMap keeps the last valid file.
 
+    // Write status, only when it differs.
     StatusUpdate update = StatusAggregator.aggregate(set.getStatus(), set.getMetadata().getGeneration(), desired,
-        observer.observations(id), clock.instant());
+        observer.observations(id), hash, stale, clock.instant());
     for (StatusEvent e : update.events()) {
       LOG.info("{}: {}", e.reason(), e.message());
       events.record(reference(set), e.type(), e.reason(), e.message());
@@ -140,18 +158,39 @@ public class InstanceSetReconciler implements Reconciler<InstanceSet>, Cleaner<I
     return context.managedWorkflowAndDependentResourceContext().getMandatory(DesiredConfig.class, DesiredConfig.class);
   }
 
+  /** The pods of the set's namespace that are its PostgreSQL pods or carry its inject label. */
   @SuppressWarnings("unchecked")
-  private static List<Pod> postgresPods(InstanceSet set, Context<InstanceSet> context) {
-    if (set.getSpec().getPostgresSelector() == null) {
-      return List.of();
-    }
+  private static List<Pod> pods(InstanceSet set, Context<InstanceSet> context) {
     var pods = (InformerEventSource<Pod, InstanceSet>) context.eventSourceRetriever().getEventSourceFor(Pod.class, PODS);
-    return pods.list(set.getMetadata().getNamespace(),
-        pod -> SetInstances.selects(set.getSpec().getPostgresSelector(), pod)).toList();
+    return pods.list(set.getMetadata().getNamespace(), pod -> concerns(set, pod)).toList();
   }
 
-  /** A pod event matters to a set that selects the pod, or that had it as an instance (labels removed). */
+  /**
+   * Only changes of what the operator reads from a pod start a reconciliation: not the readiness
+   * flaps and container restarts of every application pod.
+   */
+  static boolean podChangeMatters(Pod now, Pod before) {
+    return !podFacts(now).equals(podFacts(before));
+  }
+
+  private static List<Object> podFacts(Pod pod) {
+    var meta = pod.getMetadata();
+    var spec = pod.getSpec();
+    var status = pod.getStatus();
+    return Arrays.asList(meta.getLabels(), meta.getAnnotations(), meta.getDeletionTimestamp(),
+        spec == null ? null : spec.getHostname(), spec == null ? null : spec.getSubdomain(),
+        status == null ? null : status.getPhase(), status == null ? null : status.getPodIP());
+  }
+
+  /**
+   * A pod event matters to a set that selects the pod, that had it as an instance (labels removed), or
+   * whose conmgr the pod opted in to (the count of pods with an older conmgr.conf).
+   */
   private static boolean concerns(InstanceSet set, Pod pod) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    if (labels != null && set.getMetadata().getName().equals(labels.get(InstanceSetResources.INJECT_LABEL))) {
+      return true;
+    }
     if (set.getSpec().getPostgresSelector() == null) {
       return false;
     }

@@ -4,7 +4,6 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.pgconmgr.operator.model.SetInstance;
-import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.protocol.heartbeat.HeartbeatClient;
 import io.pgconmgr.protocol.heartbeat.HeartbeatListener;
@@ -53,9 +52,7 @@ public final class HeartbeatObserver implements InstanceObserver {
   }
 
   @Override
-  public void track(ResourceID set, List<SetInstance> instances, ConmgrConf conf) {
-    HeartbeatTiming timing = HeartbeatTiming.ofSeconds(conf.heartbeatIntervalSeconds(), conf.heartbeatTimeoutSeconds(),
-        conf.heartbeatConnectIntervalSeconds(), conf.heartbeatConnectTimeoutSeconds());
+  public void track(ResourceID set, List<SetInstance> instances, HeartbeatTiming timing) {
     Map<String, Session> current = sessions.computeIfAbsent(set, k -> new HashMap<>());
     synchronized (current) {
       Map<String, SetInstance> wanted = new HashMap<>();

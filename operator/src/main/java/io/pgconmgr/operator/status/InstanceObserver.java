@@ -2,7 +2,7 @@ package io.pgconmgr.operator.status;
 
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.pgconmgr.operator.model.SetInstance;
-import io.pgconmgr.protocol.conf.ConmgrConf;
+import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
 import java.util.List;
 import java.util.Map;
 
@@ -17,8 +17,11 @@ public interface InstanceObserver extends AutoCloseable {
     return instance.address() + ":" + instance.watchdogPort();
   }
 
-  /** Opens sessions to these instances' watchdogs with conmgr's timing, closing those no longer listed. */
-  void track(ResourceID set, List<SetInstance> instances, ConmgrConf timing);
+  /**
+   * Opens sessions to these instances' watchdogs with conmgr's timing, closing those no longer listed.
+   * Returns at once: connecting and every exchange happen in the background.
+   */
+  void track(ResourceID set, List<SetInstance> instances, HeartbeatTiming timing);
 
   /** The current observation of every tracked instance of the set, by {@link #key}. */
   Map<String, Observation> observations(ResourceID set);

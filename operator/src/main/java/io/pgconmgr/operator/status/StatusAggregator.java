@@ -34,8 +34,15 @@ public final class StatusAggregator {
   private StatusAggregator() {
   }
 
+  /** Pods named in the ConmgrConfStale event at most; the status counts them all. */
+  static final int STALE_PODS_NAMED = 5;
+
+  /**
+   * @param conmgrConfHash hash of the conmgr.conf in the ConfigMap; null before there is one
+   * @param stalePods      running pods whose conmgr started with another conmgr.conf, sorted
+   */
   public static StatusUpdate aggregate(InstanceSetStatus previous, long generation, DesiredConfig desired,
-      Map<String, Observation> observations, Instant now) {
+      Map<String, Observation> observations, String conmgrConfHash, List<String> stalePods, Instant now) {
     InstanceSetStatus prev = previous != null ? previous : new InstanceSetStatus();
     List<InstanceStatus> instances = desired.instances().stream()
         .map(i -> instanceStatus(i, observations.getOrDefault(InstanceObserver.key(i), Observation.NONE)))
@@ -45,6 +52,8 @@ public final class StatusAggregator {
     InstanceSetStatus status = new InstanceSetStatus();
     status.setObservedGeneration(generation);
     status.setInstances(new ArrayList<>(instances));
+    status.setConmgrConfHash(conmgrConfHash);
+    status.setStaleConmgrPods(conmgrConfHash == null ? null : stalePods.size());
 
     List<InstanceStatus> primaries = instances.stream().filter(i -> i.getRole() == Role.PRIMARY).toList();
     long newestTimeline = primaries.stream().mapToLong(i -> Objects.requireNonNullElse(i.getTimeline(), 0L)).max().orElse(0);
@@ -84,9 +93,20 @@ public final class StatusAggregator {
     status.setConditions(new ArrayList<>(List.of(
         condition(prev, READY, ready, generation, now),
         condition(prev, DEGRADED, degraded, generation, now))));
-    if (!Objects.equals(conditionStatus(prev, READY), conditionStatus(status, READY))) {
+    if (!Objects.equals(find(prev, READY).map(Condition::getStatus), find(status, READY).map(Condition::getStatus))) {
       events.add(new StatusEvent(ready.status ? EventRecorder.NORMAL : EventRecorder.WARNING,
           ready.status ? "Ready" : "NotReady", ready.message));
+    }
+    if (ready.reason.equals("InvalidSpec") && !find(prev, READY).map(Condition::getReason).equals(Optional.of("InvalidSpec"))) {
+      events.add(new StatusEvent(EventRecorder.WARNING, "InvalidSpec", ready.message
+          + "; the last valid conmgr.conf stays in place"));
+    }
+    if (!stalePods.isEmpty() && Objects.requireNonNullElse(prev.getStaleConmgrPods(), 0) == 0) {
+      String named = String.join(", ", stalePods.subList(0, Math.min(STALE_PODS_NAMED, stalePods.size())))
+          + (stalePods.size() > STALE_PODS_NAMED ? ", ..." : "");
+      events.add(new StatusEvent(EventRecorder.WARNING, "ConmgrConfStale", stalePods.size()
+          + " pod(s) run conmgr with an older conmgr.conf, which conmgr reads only at start: restart them to use "
+          + "the current one (e.g. kubectl rollout restart deployment/<name>): " + named));
     }
     return new StatusUpdate(status, List.copyOf(events));
   }
@@ -142,16 +162,14 @@ public final class StatusAggregator {
 
   private static Condition condition(InstanceSetStatus previous, String type, Verdict verdict, long generation, Instant now) {
     String status = verdict.status ? "True" : "False";
-    Optional<Condition> old = previous.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-    String since = old.filter(c -> status.equals(c.getStatus())).map(Condition::getLastTransitionTime)
+    String since = find(previous, type).filter(c -> status.equals(c.getStatus())).map(Condition::getLastTransitionTime)
         .orElse(now.truncatedTo(ChronoUnit.SECONDS).toString());
     return new ConditionBuilder().withType(type).withStatus(status).withReason(verdict.reason)
         .withMessage(verdict.message).withObservedGeneration(generation).withLastTransitionTime(since).build();
   }
 
-  private static String conditionStatus(InstanceSetStatus status, String type) {
-    return status.getConditions().stream().filter(c -> type.equals(c.getType())).map(Condition::getStatus)
-        .findFirst().orElse(null);
+  private static Optional<Condition> find(InstanceSetStatus status, String type) {
+    return status.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
   }
 
   private static String names(List<InstanceStatus> instances) {

@@ -1,5 +1,6 @@
 package io.pgconmgr.operator.webhook;
 
+import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION;
 import static io.pgconmgr.operator.model.InstanceSetResources.CONMGR_CONTAINER;
 import static io.pgconmgr.operator.model.InstanceSetResources.INJECTED_ANNOTATION;
 import static io.pgconmgr.operator.model.InstanceSetResources.INJECT_LABEL;
@@ -97,6 +98,11 @@ public final class Injector {
   private static void injectConmgr(PatchBuilder patch, Pod pod, InstanceSet set) {
     patch.prependInitContainer(Sidecars.conmgr(set));
     patch.addVolumes(Sidecars.conmgrVolumes(set));
+    // The conmgr.conf this pod will read at start, so the operator can tell when it is outdated.
+    String hash = set.getStatus() != null ? set.getStatus().getConmgrConfHash() : null;
+    if (hash != null) {
+      patch.annotate(CONMGR_CONF_HASH_ANNOTATION, hash);
+    }
     if (Boolean.TRUE.equals(set.getSpec().getInjection().getSetPgEnv())) {
       List<Container> containers = pod.getSpec().getContainers();
       for (int i = 0; i < containers.size(); i++) {

@@ -143,6 +143,46 @@ class DesiredConfigTest {
     assertThat(desired.watchdogText()).contains("watchdog.port = 27545");
   }
 
+  @Test
+  void conmgrConfHashFollowsTheRenderedFile() {
+    InstanceSet set = fullExample();
+    String before = DesiredConfig.hash(DesiredConfig.of(set, List.of()).conmgrText());
+    assertThat(before).hasSize(16).isEqualTo(DesiredConfig.hash(DesiredConfig.of(set, List.of()).conmgrText()));
+    set.getSpec().getConmgr().setMaxConnections(201);
+    assertThat(DesiredConfig.hash(DesiredConfig.of(set, List.of()).conmgrText())).isNotEqualTo(before);
+  }
+
+  @Test
+  void stalePodsAreRunningPodsInjectedForTheSetWithAnotherHash() {
+    Pod current = appPod("web-current", "orders-db", "conmgr:orders-db", "aaaa");
+    Pod old = appPod("web-old", "orders-db", "conmgr:orders-db", "bbbb");
+    Pod unknown = appPod("web-unknown", "orders-db", "conmgr:orders-db", null);
+    Pod skipped = appPod("web-skipped", "orders-db", null, null);
+    Pod watchdogOnly = appPod("pg-both", "orders-db", "watchdog:orders-db,conmgr:orders-db-2", "bbbb");
+    Pod otherSet = appPod("web-other", "billing-db", "conmgr:billing-db", "bbbb");
+    Pod leaving = appPod("web-leaving", "orders-db", "conmgr:orders-db", "bbbb");
+    leaving.getMetadata().setDeletionTimestamp("2026-11-27T12:00:00Z");
+    Pod done = appPod("job-done", "orders-db", "conmgr:orders-db", "bbbb");
+    done.getStatus().setPhase("Succeeded");
+
+    assertThat(ConmgrPods.stale("orders-db", "aaaa", List.of(old, current, unknown, skipped, watchdogOnly, otherSet, leaving, done)))
+        .containsExactly("web-old", "web-unknown");
+  }
+
+  private static Pod appPod(String name, String set, String injected, String hash) {
+    Pod pod = pod(name, "198.18.2.1", "Running");
+    pod.getMetadata().setLabels(Map.of(InstanceSetResources.INJECT_LABEL, set));
+    Map<String, String> annotations = new java.util.HashMap<>();
+    if (injected != null) {
+      annotations.put(InstanceSetResources.INJECTED_ANNOTATION, injected);
+    }
+    if (hash != null) {
+      annotations.put(InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION, hash);
+    }
+    pod.getMetadata().setAnnotations(annotations);
+    return pod;
+  }
+
   static InstanceSet fullExample() {
     try {
       return Serialization.unmarshal(Files.readString(Path.of("src/test/resources/crd/instanceset-full.yaml")),

@@ -15,6 +15,8 @@ import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.crd.InstanceSetSpec;
 import io.pgconmgr.operator.crd.InstanceSpec;
 import io.pgconmgr.operator.crd.InstanceStatus;
+import io.pgconmgr.operator.crd.ListenerSpec;
+import io.pgconmgr.operator.crd.SessionTarget;
 import io.pgconmgr.operator.crd.PostgresSelector;
 import io.pgconmgr.operator.model.InstanceSetResources;
 import io.pgconmgr.operator.testsupport.RecordingObserver;
@@ -23,6 +25,7 @@ import io.pgconmgr.protocol.conf.ConfFile;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.conf.ConmgrConfParser;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -178,6 +181,126 @@ class InstanceSetReconcilerTest {
     InstanceSet after = client.resources(InstanceSet.class).inNamespace(NS).withName("orders-db").get();
     assertThat(after.getMetadata().getResourceVersion()).as("an unchanged status is not written again").isEqualTo(version);
     assertThat(condition(after, "Ready").getLastTransitionTime()).isEqualTo(ready.getLastTransitionTime());
+  }
+
+  @Test
+  void specTheValidatorRejectsIsReportedInStatusAndLeavesTheLastGoodConmgrConf() throws Exception {
+    client.resource(instanceSet()).create();
+    ConmgrConf good = awaitConmgrConf(c -> c.instances().size() == 2);
+    assertThat(good.listeners()).isEmpty();
+    ResourceID id = new ResourceID("orders-db", NS);
+    await().atMost(WAIT).until(() -> observer.get().timings.get(id) != null);
+
+    // The CRD's CEL rule refuses a listener on conmgr's own port; Fabric8's mock does not run CEL, so the
+    // operator's validator is what stops it here, as it would on a cluster without CEL (before 1.25).
+    InstanceSet broken = client.resources(InstanceSet.class).inNamespace(NS).withName("orders-db").get();
+    broken.getSpec().getConmgr().getListeners().add(new ListenerSpec(27546, SessionTarget.ANY));
+    broken.getSpec().getConmgr().setHeartbeatInterval(3);
+    broken.getSpec().getConmgr().setHeartbeatTimeout(7);
+    client.resource(broken).update();
+
+    InstanceSet reported = await().atMost(WAIT).until(() -> client.resources(InstanceSet.class).inNamespace(NS)
+        .withName("orders-db").get(), s -> s.getStatus() != null && s.getStatus().getObservedGeneration() == 2L);
+    Condition ready = condition(reported, "Ready");
+    assertThat(ready.getStatus()).isEqualTo("False");
+    assertThat(ready.getReason()).isEqualTo("InvalidSpec");
+    assertThat(ready.getMessage()).contains("listener_port0 = 27546 is already used by port");
+    await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(NS).list().getItems())
+        .anySatisfy(e -> {
+          assertThat(e.getReason()).isEqualTo("InvalidSpec");
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getMessage()).contains("already used by port", "last valid conmgr.conf stays");
+        }));
+    assertThat(awaitConmgrConf(c -> true)).as("the last good conmgr.conf, untouched").isEqualTo(good);
+    assertThat(observer.get().timings.get(id).intervalMs()).as("sessions keep the last good timing").isEqualTo(10_000);
+
+    InstanceSet fixed = client.resources(InstanceSet.class).inNamespace(NS).withName("orders-db").get();
+    fixed.getSpec().getConmgr().getListeners().get(0).setPort(6433);
+    client.resource(fixed).update();
+    ConmgrConf repaired = awaitConmgrConf(c -> c.heartbeatIntervalSeconds() == 3);
+    assertThat(repaired.listeners()).extracting(l -> l.port()).containsExactly(6433);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(condition(client.resources(InstanceSet.class).inNamespace(NS)
+        .withName("orders-db").get(), "Ready").getReason()).isEqualTo("NoPrimary"));
+  }
+
+  @Test
+  void podsStartedWithAnOlderConmgrConfAreCountedInStatus() throws Exception {
+    client.resource(instanceSet()).create();
+    String first = await().atMost(WAIT).until(() -> client.resources(InstanceSet.class).inNamespace(NS)
+        .withName("orders-db").get().getStatus(), s -> s != null && s.getConmgrConfHash() != null).getConmgrConfHash();
+    createAppPod("web-0", first);
+    createAppPod("web-1", first);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(status().getStaleConmgrPods()).isZero());
+
+    // conmgr.conf changes: both pods still run the old one.
+    InstanceSet edited = client.resources(InstanceSet.class).inNamespace(NS).withName("orders-db").get();
+    edited.getSpec().getConmgr().setMaxConnections(50);
+    client.resource(edited).update();
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(status().getConmgrConfHash()).isNotEqualTo(first);
+      assertThat(status().getStaleConmgrPods()).isEqualTo(2);
+    });
+    await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(NS).list().getItems())
+        .anySatisfy(e -> {
+          assertThat(e.getReason()).isEqualTo("ConmgrConfStale");
+          assertThat(e.getMessage()).startsWith("2 pod(s)").endsWith("web-0, web-1");
+        }));
+
+    // One pod is replaced by a pod admitted with the current hash.
+    client.pods().inNamespace(NS).withName("web-0").delete();
+    createAppPod("web-2", status().getConmgrConfHash());
+    await().atMost(WAIT).untilAsserted(() -> assertThat(status().getStaleConmgrPods()).isEqualTo(1));
+  }
+
+  @Test
+  void podChangesTheOperatorDoesNotReadStartNoReconciliation() throws Exception {
+    InstanceSet set = instanceSet();
+    set.getSpec().setInstances(new java.util.ArrayList<>());
+    set.getSpec().setPostgresSelector(new PostgresSelector(Map.of("app", "orders-pg"), 5432));
+    client.resource(set).create();
+    createPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
+    awaitConmgrConf(c -> c.instances().size() == 1);
+    int settled = awaitQuiet();
+
+    Pod pod = client.pods().inNamespace(NS).withName("orders-pg-0").get();
+    pod.getStatus().setConditions(List.of(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+        .withType("Ready").withStatus("False").build()));
+    client.pods().inNamespace(NS).resource(pod).updateStatus();
+    Thread.sleep(1000);
+    assertThat(observer.get().trackCalls.get()).as("reconciliations after a readiness change").isEqualTo(settled);
+
+    pod = client.pods().inNamespace(NS).withName("orders-pg-0").get();
+    pod.getStatus().setPodIP("198.18.1.20");
+    client.pods().inNamespace(NS).resource(pod).updateStatus();
+    awaitConmgrConf(c -> "198.18.1.20".equals(c.instances().get(0).hostaddr()));
+    assertThat(observer.get().trackCalls.get()).as("reconciliations after a new IP").isGreaterThan(settled);
+  }
+
+  /** Waits until no reconciliation happened for a second; returns the count of track calls then. */
+  private int awaitQuiet() {
+    AtomicReference<Integer> last = new AtomicReference<>(-1);
+    await().atMost(WAIT).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      int now = observer.get().trackCalls.get();
+      return last.getAndSet(now) == now;
+    });
+    return last.get();
+  }
+
+  private io.pgconmgr.operator.crd.InstanceSetStatus status() {
+    return client.resources(InstanceSet.class).inNamespace(NS).withName("orders-db").get().getStatus();
+  }
+
+  private void createAppPod(String name, String hash) {
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(name).withNamespace(NS)
+          .withLabels(Map.of("app", "web", InstanceSetResources.INJECT_LABEL, "orders-db"))
+          .withAnnotations(Map.of(InstanceSetResources.INJECTED_ANNOTATION, "conmgr:orders-db",
+              InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION, hash))
+        .endMetadata()
+        .withNewSpec().addNewContainer().withName("web").withImage("example.org/web:1").endContainer().endSpec()
+        .withNewStatus().withPhase("Running").withPodIP("198.18.2.10").endStatus()
+        .build();
+    client.pods().inNamespace(NS).resource(pod).create();
   }
 
   private static Condition condition(InstanceSet set, String type) {

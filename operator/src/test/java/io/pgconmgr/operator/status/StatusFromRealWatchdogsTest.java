@@ -120,6 +120,12 @@ class StatusFromRealWatchdogsTest {
       InstanceSetStatus linkDown = awaitStatus(s -> s.getInstances().get(0).getLink() == Link.DOWN);
       assertThat(linkDown.getPrimary()).isEqualTo(STANDBY_ADDR);
       await().atMost(WAIT).untilAsserted(() -> assertThat(events()).extracting(Event::getReason).contains("LinkDown"));
+
+      // The InstanceSet is deleted: the operator ends its session with the remaining watchdog.
+      assertThat(standbyWatchdog.sessions()).as("the operator's session before the delete").hasSize(1);
+      client.resources(InstanceSet.class).inNamespace("shop").withName("orders-db").delete();
+      await().atMost(WAIT).untilAsserted(() -> assertThat(standbyWatchdog.sessions())
+          .as("sessions of the standby's watchdog after the InstanceSet was deleted").isEmpty());
     }
   }
 

@@ -4,7 +4,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.pgconmgr.operator.model.SetInstance;
 import io.pgconmgr.operator.status.InstanceObserver;
 import io.pgconmgr.operator.status.Observation;
-import io.pgconmgr.protocol.conf.ConmgrConf;
+import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,6 +17,7 @@ import java.util.function.Consumer;
  */
 public final class RecordingObserver implements InstanceObserver {
   public final Map<ResourceID, List<SetInstance>> tracked = new ConcurrentHashMap<>();
+  public final Map<ResourceID, HeartbeatTiming> timings = new ConcurrentHashMap<>();
   public final AtomicInteger trackCalls = new AtomicInteger();
   public final Consumer<ResourceID> changed;
 
@@ -25,9 +26,10 @@ public final class RecordingObserver implements InstanceObserver {
   }
 
   @Override
-  public void track(ResourceID set, List<SetInstance> instances, ConmgrConf timing) {
+  public void track(ResourceID set, List<SetInstance> instances, HeartbeatTiming timing) {
     trackCalls.incrementAndGet();
     tracked.put(set, instances);
+    timings.put(set, timing);
   }
 
   @Override
@@ -38,6 +40,7 @@ public final class RecordingObserver implements InstanceObserver {
   @Override
   public void forget(ResourceID set) {
     tracked.remove(set);
+    timings.remove(set);
   }
 
   @Override

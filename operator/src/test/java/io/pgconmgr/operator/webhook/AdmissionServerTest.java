@@ -88,6 +88,8 @@ class AdmissionServerTest {
         .containsExactly(InstanceSetResources.CONMGR_CONTAINER);
     assertThat(patched.getSpec().getContainers().get(0).getEnv()).extracting(e -> e.getName())
         .containsExactly("PGHOST", "PGPORT");
+    assertThat(patched.getMetadata().getAnnotations())
+        .containsEntry(InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION, "3b1f0c9e2a7d4e65");
     assertThat(meters.counter("pgconmgr.webhook.admissions", "result", "injected").count()).isEqualTo(1.0);
   }
 

@@ -72,7 +72,8 @@ class InjectorGoldenTest {
     assertThat(env(patched.getSpec().getContainers().get(1))).containsEntry("PGHOST", "127.0.0.1");
     assertThat(patched.getMetadata().getAnnotations())
         .containsEntry("example.org/owner", "team-a")
-        .containsEntry(InstanceSetResources.INJECTED_ANNOTATION, "conmgr:orders-db");
+        .containsEntry(InstanceSetResources.INJECTED_ANNOTATION, "conmgr:orders-db")
+        .containsEntry(InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION, "3b1f0c9e2a7d4e65");
   }
 
   @Test
