@@ -87,12 +87,12 @@ public final class SetInstances {
   }
 
   /**
-   * The pod's DNS name behind a headless Service (StatefulSet pods), which survives a new IP; null
-   * when the pod has no hostname and subdomain. It ends in {@code .svc}, not in the cluster domain:
+   * The pod's DNS name under the Service its subdomain names (StatefulSet pods), which survives a new
+   * IP; null when the pod has no hostname and subdomain. It ends in {@code .svc}, not in the cluster domain:
    * every pod's resolver search path ({@code svc.<cluster domain>}) completes it, whatever that domain
    * is, so the name works in clusters not called cluster.local without any setting.
    */
-  static String stableDnsName(Pod pod) {
+  private static String stableDnsName(Pod pod) {
     var spec = pod.getSpec();
     if (spec == null || isBlank(spec.getHostname()) || isBlank(spec.getSubdomain())) {
       return null;
