@@ -309,10 +309,13 @@ class HelmChartTest {
   }
 
   @Test
-  void operatorImageFollowsRegistryAndTag() {
-    RenderedChart chart = render(null, Map.of("image.registry", "registry.example.com/db", "image.tag", "1.2.3"));
+  void operatorAndSidecarImagesFollowRegistryAndTag() {
+    RenderedChart chart = render(null, Map.of("image.registry", "registry.example.com/db", "image.tag", "1.2.3",
+        "sidecars.watchdog.image.repository", "pgconmgr-watchdog"));
     Container operator = chart.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(operator.getImage()).isEqualTo("registry.example.com/db/operator:1.2.3");
+    assertThat(env(operator, "PGCONMGR_CONMGR_IMAGE")).isEqualTo("registry.example.com/db/conmgr:1.2.3");
+    assertThat(env(operator, "PGCONMGR_WATCHDOG_IMAGE")).isEqualTo("registry.example.com/db/pgconmgr-watchdog:1.2.3");
   }
 
   @Test

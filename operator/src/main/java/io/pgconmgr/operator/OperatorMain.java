@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgconmgr.operator.model.SidecarImages;
 import io.pgconmgr.operator.status.HeartbeatObserver;
 import io.pgconmgr.operator.webhook.AdmissionServer;
 import io.pgconmgr.operator.webhook.InstanceSetCache;
@@ -33,7 +34,7 @@ public final class OperatorMain {
 
   /** The operator's settings, read from the environment. */
   record Settings(Set<String> namespaces, boolean serverSideApply, int httpPort, boolean webhookEnabled,
-      int webhookPort, Path webhookCert, Path webhookKey) {
+      int webhookPort, Path webhookCert, Path webhookKey, SidecarImages sidecarImages) {
 
     static Settings fromEnvironment(Map<String, String> env) {
       return new Settings(
@@ -44,7 +45,8 @@ public final class OperatorMain {
           Boolean.parseBoolean(env.getOrDefault("PGCONMGR_WEBHOOK_ENABLED", "true")),
           Integer.parseInt(env.getOrDefault("PGCONMGR_WEBHOOK_PORT", "8443")),
           Path.of(env.getOrDefault("PGCONMGR_WEBHOOK_CERT", "/etc/pgconmgr/webhook/tls.crt")),
-          Path.of(env.getOrDefault("PGCONMGR_WEBHOOK_KEY", "/etc/pgconmgr/webhook/tls.key")));
+          Path.of(env.getOrDefault("PGCONMGR_WEBHOOK_KEY", "/etc/pgconmgr/webhook/tls.key")),
+          SidecarImages.fromEnvironment(env));
     }
   }
 
@@ -71,7 +73,7 @@ public final class OperatorMain {
       sets = InstanceSetCache.start(client, settings.namespaces().size() == 1 ? settings.namespaces().iterator().next() : null);
       webhook = new AdmissionServer(new InetSocketAddress(settings.webhookPort()),
           PemKeyManager.serverContext(settings.webhookCert(), settings.webhookKey()), sets::inNamespace,
-          new EventRecorder(client, "pgconmgr-webhook"), meters).start();
+          settings.sidecarImages(), new EventRecorder(client, "pgconmgr-webhook"), meters).start();
     }
     operator.start();
 
@@ -88,9 +90,10 @@ public final class OperatorMain {
           }
           return webhookSets == null || webhookSets.isWatching() ? null : "webhook's InstanceSet informer not watching";
         }).start();
-    LOG.info("pgconmgr operator running: health and metrics on :{}, webhook {}, namespaces {}",
-        settings.httpPort(), settings.webhookEnabled() ? "on :" + settings.webhookPort() : "disabled",
-        settings.namespaces().isEmpty() ? "all" : settings.namespaces());
+    LOG.info("pgconmgr operator running: health and metrics on :{}, webhook {}, namespaces {}, default sidecar "
+            + "images {} and {}", settings.httpPort(), settings.webhookEnabled() ? "on :" + settings.webhookPort() : "disabled",
+        settings.namespaces().isEmpty() ? "all" : settings.namespaces(), settings.sidecarImages().conmgr(),
+        settings.sidecarImages().watchdog());
 
     CountDownLatch stopped = new CountDownLatch(1);
     AdmissionServer webhookServer = webhook;
