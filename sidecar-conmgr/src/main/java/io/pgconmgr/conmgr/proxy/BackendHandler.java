@@ -9,21 +9,28 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   private final Channel client;
+  /** One listener for every relayed packet: a lambda per packet would be garbage on the hot path. */
+  private ChannelFutureListener afterWrite;
 
   BackendHandler(Channel client) {
     this.client = client;
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    client.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    afterWrite = f -> {
       if (f.isSuccess()) {
         ctx.read();
       } else {
         f.channel().close();
         ctx.close();
       }
-    });
+    };
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    client.writeAndFlush(msg).addListener(afterWrite);
   }
 
   @Override
