@@ -16,6 +16,7 @@ import io.pgconmgr.conmgr.routing.ClientRegistry;
 import io.pgconmgr.conmgr.routing.InstanceState;
 import io.pgconmgr.conmgr.routing.InstanceTable;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.Optional;
@@ -389,7 +390,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    if (cause instanceof IOException) {
+      log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    } else {
+      // Not the network: a bug would otherwise close clients silently, as "server closed the connection".
+      log.warn("client {}: closing after unexpected {}", ctx.channel().remoteAddress(), cause.toString(), cause);
+      context.metrics().error("client_exception");
+    }
     ctx.close();
   }
 
