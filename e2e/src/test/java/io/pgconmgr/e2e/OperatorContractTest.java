@@ -149,7 +149,6 @@ class OperatorContractTest {
     assertThat(election.leaseNamespace()).isEqualTo(RenderedChart.NAMESPACE);
     assertThat(election.identity()).isEqualTo("pgconmgr-5f7c9d-abcde");
     assertThat(election.leaseName()).isEqualTo(chartValues("operator", "leaderElection").get("leaseName"));
-    assertThat(election.exitOnLostLease()).isTrue();
   }
 
   private static InstanceSet defaultSet() {

@@ -18,11 +18,9 @@ import org.slf4j.LoggerFactory;
  * @param leaseName       the Lease object's name
  * @param leaseNamespace  the operator's own namespace (the chart passes POD_NAMESPACE)
  * @param identity        this replica in the Lease's holderIdentity (the chart passes POD_NAME)
- * @param exitOnLostLease exit the process when the lease is lost, so two replicas never reconcile
- *                        at once; false only in tests that run several operators in one JVM
  */
 public record LeaderElection(String leaseName, String leaseNamespace, String identity, Duration leaseDuration,
-    Duration renewDeadline, Duration retryPeriod, boolean exitOnLostLease) {
+    Duration renewDeadline, Duration retryPeriod) {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderElection.class);
   public static final String DEFAULT_LEASE_NAME = "pgconmgr-operator";
 
@@ -46,15 +44,20 @@ public record LeaderElection(String leaseName, String leaseNamespace, String ide
     }
     return new LeaderElection(env.getOrDefault("PGCONMGR_LEADER_ELECTION_LEASE", DEFAULT_LEASE_NAME), namespace,
         identity, LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
-        true);
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE);
   }
 
   /**
    * The JOSDK configuration; {@code leading} follows this replica's leadership and is exported as
    * the gauge {@code pgconmgr_operator_leader} (1 on the replica that reconciles).
+   *
+   * @param onStopLeading runs when this replica stops holding the Lease: the operator exits there
+   *                      (unless it is stopping anyway) so that two replicas never reconcile at once.
+   *                      JOSDK's own exit-on-stop-leading stays off: it calls System.exit also when
+   *                      Operator.stop() runs in a shutdown hook, and that deadlocks the JVM's exit.
    */
-  public LeaderElectionConfiguration configuration(AtomicBoolean leading, MeterRegistry meters) {
+  public LeaderElectionConfiguration configuration(AtomicBoolean leading, MeterRegistry meters,
+      Runnable onStopLeading) {
     if (meters != null) {
       Gauge.builder("pgconmgr_operator_leader", leading, l -> l.get() ? 1 : 0)
           .description("1 while this replica holds the operator's Lease and reconciles, else 0")
@@ -66,13 +69,16 @@ public record LeaderElection(String leaseName, String leaseNamespace, String ide
         .withLeaseDuration(leaseDuration)
         .withRenewDeadline(renewDeadline)
         .withRetryPeriod(retryPeriod)
-        .withExitOnStopLeading(exitOnLostLease)
+        .withExitOnStopLeading(false)
         .withLeaderCallbacks(new LeaderCallbacks(
             () -> {
               leading.set(true);
               LOG.info("{} holds lease {}/{}: reconciling", identity, leaseNamespace, leaseName);
             },
-            () -> leading.set(false),
+            () -> {
+              leading.set(false);
+              onStopLeading.run();
+            },
             leader -> LOG.info("lease {}/{} held by {}", leaseNamespace, leaseName, leader)))
         .build();
   }

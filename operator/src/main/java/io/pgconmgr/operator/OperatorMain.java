@@ -64,10 +64,18 @@ public final class OperatorMain {
     new ProcessorMetrics().bindTo(meters);
     KubernetesClient client = new KubernetesClientBuilder().build();
 
+    AtomicBoolean stopping = new AtomicBoolean();
     // Heartbeat sessions open only when the reconciler tracks a set, so a standby replica keeps none.
     ControllerWiring.Built operator = new ControllerWiring(client, settings.serverSideApply(), settings.namespaces(),
         changed -> new HeartbeatObserver(changed, meters), MicrometerMetrics.withoutPerResourceMetrics(meters),
-        settings.leaderElection() == null ? null : settings.leaderElection().configuration(new AtomicBoolean(), meters))
+        settings.leaderElection() == null ? null : settings.leaderElection().configuration(new AtomicBoolean(), meters,
+            () -> {
+              if (!stopping.get()) {
+                // Another replica may hold the Lease already: stop reconciling now, Kubernetes restarts us.
+                LOG.error("lost the lease {}: exiting", settings.leaderElection().leaseName());
+                System.exit(1);
+              }
+            }))
         .build();
 
     InstanceSetCache sets = null;
@@ -97,6 +105,7 @@ public final class OperatorMain {
     CountDownLatch stopped = new CountDownLatch(1);
     AdmissionServer webhookServer = webhook;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopping.set(true);
       LOG.info("stopping");
       health.close();
       if (webhookServer != null) {

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,7 +49,7 @@ class LeaderElectionTest {
 
   /** One operator replica: its wiring, its observer and whether it believes it leads. */
   private record Replica(String name, ControllerWiring.Built operator, AtomicReference<RecordingObserver> observer,
-      AtomicBoolean leading, KubernetesClient client) {
+      AtomicBoolean leading, AtomicInteger stoppedLeading, KubernetesClient client) {
     int trackCalls() {
       return observer.get().trackCalls.get();
     }
@@ -130,6 +131,8 @@ class LeaderElectionTest {
     System.out.printf("standby took over %d ms after the leader lost the API server (lease %d s)%n",
         (System.nanoTime() - cutAt) / 1_000_000, LEASE.toSeconds());
     assertThat(a.leading()).as("the cut-off leader noticed it lost the lease").isFalse();
+    assertThat(a.stoppedLeading()).as("told to stop (OperatorMain exits there)").hasPositiveValue();
+    assertThat(b.stoppedLeading()).hasValue(0);
     await().atMost(WAIT).until(() -> b.trackCalls() > 0);
   }
 
@@ -144,7 +147,6 @@ class LeaderElectionTest {
     assertThat(e.leaseName()).isEqualTo("pgconmgr-operator");
     assertThat(e.leaseNamespace()).isEqualTo(NS);
     assertThat(e.identity()).isEqualTo("pgconmgr-operator-7d9f-x2x4q");
-    assertThat(e.exitOnLostLease()).isTrue();
     assertThat(LeaderElection.fromEnvironment(Map.of("PGCONMGR_LEADER_ELECTION", "true", "POD_NAMESPACE", NS,
         "POD_NAME", "p", "PGCONMGR_LEADER_ELECTION_LEASE", "other")).leaseName()).isEqualTo("other");
   }
@@ -153,7 +155,7 @@ class LeaderElectionTest {
   void leaderGaugeFollowsLeadership() {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AtomicBoolean leading = new AtomicBoolean();
-    new LeaderElection("l", NS, "me", LEASE, LEASE, LEASE, false).configuration(leading, meters);
+    new LeaderElection("l", NS, "me", LEASE, LEASE, LEASE).configuration(leading, meters, () -> { });
     assertThat(meters.scrape()).contains("pgconmgr_operator_leader 0.0");
     leading.set(true);
     assertThat(meters.scrape()).contains("pgconmgr_operator_leader 1.0");
@@ -162,16 +164,17 @@ class LeaderElectionTest {
   private Replica start(String name, KubernetesClient replicaClient) {
     AtomicReference<RecordingObserver> observer = new AtomicReference<>();
     AtomicBoolean leading = new AtomicBoolean();
+    AtomicInteger stoppedLeading = new AtomicInteger();
     var election = new LeaderElection(LeaderElection.DEFAULT_LEASE_NAME, NS, name, LEASE, Duration.ofSeconds(3),
-        Duration.ofMillis(500), false);
+        Duration.ofMillis(500));
     ControllerWiring.Built operator = new ControllerWiring(replicaClient, false, Set.of(), changed -> {
       RecordingObserver o = new RecordingObserver(changed);
       observer.set(o);
       return o;
-    }, null, election.configuration(leading, null)).build();
+    }, null, election.configuration(leading, null, stoppedLeading::incrementAndGet)).build();
     toClose.add(operator);
     operator.start();
-    return new Replica(name, operator, observer, leading, replicaClient);
+    return new Replica(name, operator, observer, leading, stoppedLeading, replicaClient);
   }
 
   private String holder() {
