@@ -72,8 +72,10 @@ public final class OperatorMain {
             () -> {
               if (!stopping.get()) {
                 // Another replica may hold the Lease already: stop reconciling now, Kubernetes restarts us.
+                // Exit from a thread of its own: this callback holds the elector's lock, which the
+                // shutdown hook's Operator.stop() needs.
                 LOG.error("lost the lease {}: exiting", settings.leaderElection().leaseName());
-                System.exit(1);
+                new Thread(() -> System.exit(1), "exit-on-lost-lease").start();
               }
             }))
         .build();
