@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgconmgr.operator.LeaderElection;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.model.InstanceSetResources;
 import io.pgconmgr.operator.model.SidecarImages;
@@ -131,6 +132,23 @@ class OperatorContractTest {
           .collect(Collectors.joining("\n"));
     }
     assertThat(set).allSatisfy(name -> assertThat(operatorSources).as("operator reads %s", name).contains("\"" + name + "\""));
+  }
+
+  @Test
+  void operatorReadsTheLeaderElectionSettingsAndDownwardApiVariablesTheChartSets() throws IOException {
+    Container operator = operatorContainer(render((String) null));
+    Map<String, String> env = new java.util.HashMap<>();
+    for (EnvVar e : operator.getEnv()) {
+      // What the kubelet resolves the downward API fields to.
+      env.put(e.getName(), e.getValue() != null ? e.getValue()
+          : e.getValueFrom().getFieldRef().getFieldPath().equals("metadata.namespace") ? RenderedChart.NAMESPACE
+          : "pgconmgr-5f7c9d-abcde");
+    }
+    LeaderElection election = LeaderElection.fromEnvironment(env);
+    assertThat(election).as("leader election switched on by the chart").isNotNull();
+    assertThat(election.leaseNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+    assertThat(election.identity()).isEqualTo("pgconmgr-5f7c9d-abcde");
+    assertThat(election.leaseName()).isEqualTo(chartValues("operator", "leaderElection").get("leaseName"));
   }
 
   private static InstanceSet defaultSet() {
