@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import java.io.IOException;
@@ -52,6 +53,21 @@ class ExamplesTest {
     assertThat(postgres.getPorts()).anySatisfy(p ->
         assertThat(p.getContainerPort()).isEqualTo(set.<Integer>get("spec", "postgresSelector", "port")));
     assertThat(statefulSet.getSpec().getReplicas()).as("a primary and a standby").isEqualTo(2);
+  }
+
+  @Test
+  void statefulSetPodsHaveStableNamesThatResolveBeforeTheyAreReady() throws IOException {
+    List<HasMetadata> objects = load("postgres-statefulset.yaml");
+    StatefulSet statefulSet = only(objects, StatefulSet.class);
+    Service headless = only(objects, Service.class);
+    // conmgr.conf names each pod <pod>.<serviceName>.<namespace>.svc: the StatefulSet's governing
+    // Service must be headless, select the pods, and publish them before they are ready (conmgr
+    // must reach a standby or a starting primary too).
+    assertThat(headless.getMetadata().getName()).isEqualTo(statefulSet.getSpec().getServiceName());
+    assertThat(headless.getSpec().getClusterIP()).isEqualTo("None");
+    assertThat(headless.getSpec().getPublishNotReadyAddresses()).isTrue();
+    assertThat(statefulSet.getSpec().getTemplate().getMetadata().getLabels())
+        .containsAllEntriesOf(headless.getSpec().getSelector());
   }
 
   @Test

@@ -14,12 +14,14 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -67,8 +69,8 @@ class HelmChartTest {
   void defaultValuesRenderTheOperatorItsServiceRbacAndWebhook() {
     RenderedChart chart = render((String) null);
     assertThat(chart.objects).extracting(o -> o.getKind())
-        .containsExactlyInAnyOrder("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service",
-            "Deployment", "Secret", "MutatingWebhookConfiguration");
+        .containsExactlyInAnyOrder("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+            "Service", "Deployment", "PodDisruptionBudget", "Secret", "MutatingWebhookConfiguration");
     assertThat(chart.objects).filteredOn(o -> !o.getKind().startsWith("Cluster") && !o.getKind().startsWith("Mutating"))
         .allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).isEqualTo(NAMESPACE));
   }
@@ -273,10 +275,10 @@ class HelmChartTest {
   @Test
   void watchedNamespacesGetRolesAndOnlyReadAccessToInstanceSetsClusterWide() {
     RenderedChart chart = render("strict-values.yaml");
-    assertThat(chart.all(Role.class)).extracting(r -> r.getMetadata().getNamespace())
-        .containsExactlyInAnyOrder("shop", "billing");
-    assertThat(chart.all(RoleBinding.class)).extracting(r -> r.getMetadata().getNamespace())
-        .containsExactlyInAnyOrder("shop", "billing");
+    assertThat(chart.all(Role.class)).filteredOn(r -> !r.getMetadata().getName().endsWith("-leader-election"))
+        .extracting(r -> r.getMetadata().getNamespace()).containsExactlyInAnyOrder("shop", "billing");
+    assertThat(chart.all(RoleBinding.class)).filteredOn(r -> !r.getMetadata().getName().endsWith("-leader-election"))
+        .extracting(r -> r.getMetadata().getNamespace()).containsExactlyInAnyOrder("shop", "billing");
     // The webhook's cache watches all namespaces once there are several: read-only, InstanceSets only.
     ClusterRole read = chart.one(ClusterRole.class);
     assertThat(read.getRules()).singleElement().satisfies(rule -> {
@@ -294,7 +296,8 @@ class HelmChartTest {
     RenderedChart chart = render(null, Map.of("operator.watchNamespaces[0]", "shop"));
     assertThat(chart.all(ClusterRole.class)).isEmpty();
     assertThat(chart.all(ClusterRoleBinding.class)).isEmpty();
-    assertThat(chart.one(Role.class).getMetadata().getNamespace()).isEqualTo("shop");
+    assertThat(chart.all(Role.class)).extracting(r -> r.getMetadata().getNamespace())
+        .containsExactlyInAnyOrder("shop", NAMESPACE);
   }
 
   @Test
@@ -309,10 +312,13 @@ class HelmChartTest {
   }
 
   @Test
-  void operatorImageFollowsRegistryAndTag() {
-    RenderedChart chart = render(null, Map.of("image.registry", "registry.example.com/db", "image.tag", "1.2.3"));
+  void operatorAndSidecarImagesFollowRegistryAndTag() {
+    RenderedChart chart = render(null, Map.of("image.registry", "registry.example.com/db", "image.tag", "1.2.3",
+        "sidecars.watchdog.image.repository", "pgconmgr-watchdog"));
     Container operator = chart.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(operator.getImage()).isEqualTo("registry.example.com/db/operator:1.2.3");
+    assertThat(env(operator, "PGCONMGR_CONMGR_IMAGE")).isEqualTo("registry.example.com/db/conmgr:1.2.3");
+    assertThat(env(operator, "PGCONMGR_WATCHDOG_IMAGE")).isEqualTo("registry.example.com/db/pgconmgr-watchdog:1.2.3");
   }
 
   @Test
@@ -330,6 +336,97 @@ class HelmChartTest {
 
   private static List<String> verbs(List<PolicyRule> rules, String resource) {
     return rules.stream().filter(r -> r.getResources().contains(resource)).flatMap(r -> r.getVerbs().stream()).toList();
+  }
+
+  @Test
+  void twoReplicasByDefaultElectALeaderSpreadOverNodesAndKeepOneThroughDrains() {
+    RenderedChart chart = render((String) null);
+    Deployment deployment = chart.one(Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
+    Container operator = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(env(operator, "PGCONMGR_LEADER_ELECTION")).isEqualTo("true");
+    assertThat(env(operator, "PGCONMGR_LEADER_ELECTION_LEASE")).isEqualTo("pgconmgr-operator");
+    // The Lease's namespace and each replica's identity come from the downward API.
+    assertThat(fieldRef(operator, "POD_NAMESPACE")).isEqualTo("metadata.namespace");
+    assertThat(fieldRef(operator, "POD_NAME")).isEqualTo("metadata.name");
+
+    Map<String, String> selector = deployment.getSpec().getSelector().getMatchLabels();
+    var antiAffinity = deployment.getSpec().getTemplate().getSpec().getAffinity().getPodAntiAffinity();
+    assertThat(antiAffinity.getRequiredDuringSchedulingIgnoredDuringExecution()).as("never blocks scheduling").isEmpty();
+    assertThat(antiAffinity.getPreferredDuringSchedulingIgnoredDuringExecution()).singleElement().satisfies(t -> {
+      assertThat(t.getPodAffinityTerm().getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+      assertThat(t.getPodAffinityTerm().getLabelSelector().getMatchLabels()).isEqualTo(selector);
+    });
+
+    PodDisruptionBudget pdb = chart.one(PodDisruptionBudget.class);
+    assertThat(pdb.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
+    assertThat(pdb.getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
+    assertThat(pdb.getSpec().getMaxUnavailable()).isNull();
+    assertThat(pdb.getSpec().getSelector().getMatchLabels()).isEqualTo(selector);
+  }
+
+  @Test
+  void leasesAreGrantedByARoleInTheReleaseNamespaceOnlyWithGetCreateUpdate() {
+    for (RenderedChart chart : List.of(render((String) null), render("strict-values.yaml"))) {
+      Role role = chart.all(Role.class).stream().filter(r -> r.getMetadata().getName().endsWith("-leader-election"))
+          .findFirst().orElseThrow(() -> new AssertionError("no leader-election Role"));
+      assertThat(role.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
+      assertThat(role.getRules()).singleElement().satisfies(rule -> {
+        assertThat(rule.getApiGroups()).containsExactly("coordination.k8s.io");
+        assertThat(rule.getResources()).containsExactly("leases");
+        assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "create", "update");
+        assertThat(rule.getResourceNames()).isEmpty();
+      });
+      RoleBinding binding = chart.all(RoleBinding.class).stream()
+          .filter(b -> b.getMetadata().getName().equals(role.getMetadata().getName())).findFirst().orElseThrow();
+      assertThat(binding.getMetadata().getNamespace()).isEqualTo(NAMESPACE);
+      assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
+      assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+      assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
+        assertThat(s.getName()).isEqualTo(chart.one(ServiceAccount.class).getMetadata().getName());
+        assertThat(s.getNamespace()).isEqualTo(NAMESPACE);
+      });
+      // Never cluster-wide.
+      assertThat(chart.all(ClusterRole.class)).flatExtracting(ClusterRole::getRules)
+          .noneSatisfy(rule -> assertThat(rule.getResources()).contains("leases"));
+    }
+  }
+
+  @Test
+  void oneReplicaHasNoDisruptionBudgetNorAntiAffinityAndMayRunWithoutLeaderElection() {
+    RenderedChart chart = render(null, Map.of("operator.replicas", 1, "operator.leaderElection.enabled", false));
+    Deployment deployment = chart.one(Deployment.class);
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
+    assertThat(deployment.getSpec().getTemplate().getSpec().getAffinity()).isNull();
+    assertThat(chart.all(PodDisruptionBudget.class)).isEmpty();
+    assertThat(chart.all(Role.class)).isEmpty();
+    assertThat(env(deployment.getSpec().getTemplate().getSpec().getContainers().get(0), "PGCONMGR_LEADER_ELECTION"))
+        .isEqualTo("false");
+  }
+
+  @Test
+  void severalReplicasWithoutLeaderElectionAreRefused() {
+    assertThatThrownBy(() -> render(null, Map.of("operator.leaderElection.enabled", false)))
+        .hasMessageContaining("operator.replicas > 1 needs operator.leaderElection.enabled");
+    assertThatThrownBy(() -> render(null, Map.of("operator.replicas", 0))).hasMessageContaining("replicas");
+  }
+
+  @Test
+  void givenAffinityReplacesTheDefaultAntiAffinity() {
+    RenderedChart chart = render(null, Map.of(
+        "operator.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+            + ".matchExpressions[0].key", "pool",
+        "operator.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+            + ".matchExpressions[0].operator", "Exists"));
+    var affinity = chart.one(Deployment.class).getSpec().getTemplate().getSpec().getAffinity();
+    assertThat(affinity.getPodAntiAffinity()).isNull();
+    assertThat(affinity.getNodeAffinity()).isNotNull();
+  }
+
+  private static String fieldRef(Container container, String name) {
+    return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+        .map(e -> e.getValueFrom().getFieldRef().getFieldPath())
+        .orElseThrow(() -> new AssertionError("no env " + name + " in " + container.getName()));
   }
 
   private static String env(Container container, String name) {

@@ -12,9 +12,10 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.pgconmgr.operator.crd.ImagesSpec;
+import io.pgconmgr.operator.LeaderElection;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.model.InstanceSetResources;
+import io.pgconmgr.operator.model.SidecarImages;
 import io.pgconmgr.operator.model.Sidecars;
 import io.pgconmgr.operator.webhook.AdmissionServer;
 import java.io.IOException;
@@ -59,18 +60,27 @@ class OperatorContractTest {
   }
 
   @Test
-  void sidecarImageDefaultsOfTheCrdComeFromTheChartsRegistryAndRelease() {
+  void sidecarImagesTheChartGivesTheOperatorComeFromItsRegistryAndReleaseAndAreTheBuiltInOnes() {
     Container operator = operatorContainer(render((String) null));
     String prefix = operator.getImage().substring(0, operator.getImage().lastIndexOf("/operator:"));
     String tag = operator.getImage().substring(operator.getImage().lastIndexOf(':') + 1);
-    assertThat(ImagesSpec.DEFAULT_CONMGR).isEqualTo(prefix + "/conmgr:" + tag);
-    assertThat(ImagesSpec.DEFAULT_WATCHDOG).isEqualTo(prefix + "/watchdog:" + tag);
+    SidecarImages fromChart = SidecarImages.fromEnvironment(operator.getEnv().stream()
+        .filter(e -> e.getValue() != null).collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue)));
+    assertThat(fromChart).isEqualTo(new SidecarImages(prefix + "/conmgr:" + tag, prefix + "/watchdog:" + tag));
+    // Without the chart (the operator run by hand), the same release's images.
+    assertThat(SidecarImages.BUILT_IN).isEqualTo(fromChart);
+  }
+
+  @Test
+  void crdDefaultsNoSidecarImageSoTheOperatorsApply() throws IOException {
+    String crd = Files.readString(RenderedChart.repoRoot().resolve("crds").resolve(CRD));
+    assertThat(crd).doesNotContain("ghcr.io/pgconmgr/conmgr", "ghcr.io/pgconmgr/watchdog");
   }
 
   @Test
   void conmgrSidecarServesThePortsAndProbePathsTheChartAndImageDocument() throws IOException {
     Map<String, Object> values = chartValues("sidecars", "conmgr");
-    Container conmgr = Sidecars.conmgr(defaultSet());
+    Container conmgr = Sidecars.conmgr(defaultSet(), SidecarImages.BUILT_IN);
     int clientPort = (Integer) values.get("clientPort");
     int httpPort = (Integer) values.get("httpPort");
     assertThat(conmgr.getPorts()).extracting(ContainerPort::getContainerPort).contains(clientPort, httpPort);
@@ -84,7 +94,7 @@ class OperatorContractTest {
   @Test
   void watchdogSidecarListensWhereTheChartsNetworkPolicyAndImageExpect() throws IOException {
     Map<String, Object> values = chartValues("sidecars", "watchdog");
-    Container watchdog = Sidecars.watchdog(defaultSet());
+    Container watchdog = Sidecars.watchdog(defaultSet(), SidecarImages.BUILT_IN);
     int port = (Integer) values.get("port");
     assertThat(watchdog.getPorts()).extracting(ContainerPort::getContainerPort).contains(port);
     assertThat(exposed("Dockerfile.watchdog")).contains(port, (Integer) values.get("httpPort"));
@@ -97,7 +107,7 @@ class OperatorContractTest {
   @Test
   void sidecarsAndOperatorRunAsTheImagesUserWithAWritableTmp() throws IOException {
     assertThat(InstanceSetResources.SIDECAR_UID).isEqualTo(ChartContract.IMAGE_UID);
-    for (Container sidecar : List.of(Sidecars.conmgr(defaultSet()), Sidecars.watchdog(defaultSet()))) {
+    for (Container sidecar : List.of(Sidecars.conmgr(defaultSet(), SidecarImages.BUILT_IN), Sidecars.watchdog(defaultSet(), SidecarImages.BUILT_IN))) {
       assertThat(sidecar.getSecurityContext().getRunAsUser()).isEqualTo(ChartContract.IMAGE_UID);
       assertThat(sidecar.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
       // The images' JVMs write only to java.io.tmpdir=/tmp.
@@ -122,6 +132,23 @@ class OperatorContractTest {
           .collect(Collectors.joining("\n"));
     }
     assertThat(set).allSatisfy(name -> assertThat(operatorSources).as("operator reads %s", name).contains("\"" + name + "\""));
+  }
+
+  @Test
+  void operatorReadsTheLeaderElectionSettingsAndDownwardApiVariablesTheChartSets() throws IOException {
+    Container operator = operatorContainer(render((String) null));
+    Map<String, String> env = new java.util.HashMap<>();
+    for (EnvVar e : operator.getEnv()) {
+      // What the kubelet resolves the downward API fields to.
+      env.put(e.getName(), e.getValue() != null ? e.getValue()
+          : e.getValueFrom().getFieldRef().getFieldPath().equals("metadata.namespace") ? RenderedChart.NAMESPACE
+          : "pgconmgr-5f7c9d-abcde");
+    }
+    LeaderElection election = LeaderElection.fromEnvironment(env);
+    assertThat(election).as("leader election switched on by the chart").isNotNull();
+    assertThat(election.leaseNamespace()).isEqualTo(RenderedChart.NAMESPACE);
+    assertThat(election.identity()).isEqualTo("pgconmgr-5f7c9d-abcde");
+    assertThat(election.leaseName()).isEqualTo(chartValues("operator", "leaderElection").get("leaseName"));
   }
 
   private static InstanceSet defaultSet() {

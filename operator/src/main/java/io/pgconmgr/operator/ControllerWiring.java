@@ -2,6 +2,7 @@ package io.pgconmgr.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
@@ -22,9 +23,18 @@ import java.util.function.Function;
  *                          uses create/update and merge patches (the CRUD mock has no SSA)
  * @param namespaces        namespaces to watch; empty for all
  * @param observerFactory   builds the watchdog observer around the listener that triggers reconciles
+ * @param leaderElection    null to reconcile as soon as started; else reconcile only while holding the lease
+ *                          (informers start either way, so a standby's caches are warm when it takes over)
  */
 public record ControllerWiring(KubernetesClient client, boolean serverSideApply, Set<String> namespaces,
-    Function<Consumer<ResourceID>, InstanceObserver> observerFactory, Metrics metrics) {
+    Function<Consumer<ResourceID>, InstanceObserver> observerFactory, Metrics metrics,
+    LeaderElectionConfiguration leaderElection) {
+
+  /** Without leader election: one operator, or a test. */
+  public ControllerWiring(KubernetesClient client, boolean serverSideApply, Set<String> namespaces,
+      Function<Consumer<ResourceID>, InstanceObserver> observerFactory, Metrics metrics) {
+    this(client, serverSideApply, namespaces, observerFactory, metrics, null);
+  }
 
   /** The operator, registered but not started, and the observer it owns. */
   public record Built(Operator operator, InstanceObserver observer) implements AutoCloseable {
@@ -47,7 +57,8 @@ public record ControllerWiring(KubernetesClient client, boolean serverSideApply,
         .checkingCRDAndValidateLocalModel(false)
         .withUseSSAToPatchPrimaryResource(serverSideApply)
         .withSSABasedCreateUpdateMatchForDependentResources(serverSideApply)
-        .withMetrics(metrics != null ? metrics : Metrics.NOOP));
+        .withMetrics(metrics != null ? metrics : Metrics.NOOP)
+        .withLeaderElectionConfiguration(leaderElection));
     SimpleInboundEventSource<InstanceSet> changes = new SimpleInboundEventSource<>("watchdog-observations");
     InstanceObserver observer = observerFactory.apply(changes::propagateEvent);
     var reconciler = new InstanceSetReconciler(observer, changes, new EventRecorder(client, "pgconmgr-operator"),

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresThroughProxyTest {
 
+  static final String SCRAM_USER = "scramuser";
+  static final String SCRAM_PASSWORD = "s3cret-through-conmgr";
   static PgCluster cluster;
   static Conmgr conmgr;
   static InetSocketAddress rw;
@@ -38,7 +40,8 @@ class PostgresThroughProxyTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster = PgCluster.builder().standbys(1).ssl().namePrefix("proxy").start();
+    cluster = PgCluster.builder().standbys(1).ssl().namePrefix("proxy")
+        .hba("host all " + SCRAM_USER + " 127.0.0.1/32 scram-sha-256").start();
     PgInstance p = cluster.primary();
     PgInstance s = cluster.standby(0);
     var conf = TestConf.conf(List.of(TestConf.instance(0, p.port(), 1), TestConf.instance(1, s.port(), 1)),
@@ -130,6 +133,57 @@ class PostgresThroughProxyTest {
          ResultSet r = c.createStatement().executeQuery("select ssl from pg_stat_ssl where pid = pg_backend_pid()")) {
       r.next();
       assertThat(r.getBoolean(1)).isTrue();
+    }
+  }
+
+  @Test
+  void scramSha256AuthenticationPassesThroughForPgjdbcAndPsqlAndAWrongPasswordGetsPostgresError()
+      throws Exception {
+    try (Connection c = DriverManager.getConnection(cluster.primary().jdbcUrl());
+         Statement st = c.createStatement()) {
+      st.execute("set password_encryption = 'scram-sha-256'");
+      st.execute("drop role if exists " + SCRAM_USER);
+      st.execute("create role " + SCRAM_USER + " login password '" + SCRAM_PASSWORD + "'");
+    }
+    String url = "jdbc:postgresql://127.0.0.1:%d/postgres?user=%s&password=%s&sslmode=%s";
+    // Healthy: the role authenticates with SCRAM directly at PostgreSQL, so the hba rule applies.
+    PgInstance p = cluster.primary();
+    try (Connection c = DriverManager.getConnection(url.formatted(p.port(), SCRAM_USER, SCRAM_PASSWORD, "disable"))) {
+      assertThat(c.isValid(5)).isTrue();
+    }
+
+    // Through the proxy: plain SCRAM-SHA-256, and SCRAM-SHA-256-PLUS (channel binding to the TLS
+    // session, which only works when TLS is end to end with PostgreSQL).
+    for (String sslmode : List.of("disable", "require")) {
+      try (Connection c = DriverManager.getConnection(
+          url.formatted(rw.getPort(), SCRAM_USER, SCRAM_PASSWORD, sslmode) + "&channelBinding=prefer");
+           ResultSet r = c.createStatement().executeQuery(
+               "select current_user, pg_is_in_recovery(), ssl from pg_stat_ssl where pid = pg_backend_pid()")) {
+        r.next();
+        assertThat(r.getString(1)).isEqualTo(SCRAM_USER);
+        assertThat(r.getBoolean(2)).as("read-write listener").isFalse();
+        assertThat(r.getBoolean(3)).as("sslmode=" + sslmode).isEqualTo(!sslmode.equals("disable"));
+      }
+    }
+
+    SQLException wrong = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+        () -> DriverManager.getConnection(url.formatted(rw.getPort(), SCRAM_USER, "wrong", "disable")).close());
+    System.out.println("PgJDBC, wrong password through conmgr: " + wrong.getSQLState() + " " + wrong.getMessage());
+    assertThat(wrong.getSQLState()).as("PostgreSQL's invalid_password").isEqualTo("28P01");
+    assertThat(wrong.getMessage()).contains("password authentication failed for user \"" + SCRAM_USER + "\"");
+
+    if (Psql.available()) {
+      String conninfo = "host=127.0.0.1 port=" + rw.getPort() + " user=" + SCRAM_USER + " dbname=postgres";
+      for (String opts : List.of("sslmode=disable",
+          "sslmode=require channel_binding=require")) {
+        io.pgconmgr.testkit.Cmd.Result ok = Psql.run(conninfo + " " + opts, "select current_user", SCRAM_PASSWORD);
+        assertThat(ok.ok()).as(opts + ": " + ok.output()).isTrue();
+        assertThat(ok.output().trim()).isEqualTo(SCRAM_USER);
+      }
+      io.pgconmgr.testkit.Cmd.Result bad = Psql.run(conninfo + " sslmode=disable", "select 1", "wrong");
+      System.out.println("psql, wrong password through conmgr: " + bad.output().trim());
+      assertThat(bad.ok()).isFalse();
+      assertThat(bad.output()).contains("password authentication failed for user \"" + SCRAM_USER + "\"");
     }
   }
 }

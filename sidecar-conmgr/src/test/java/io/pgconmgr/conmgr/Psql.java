@@ -20,6 +20,12 @@ public final class Psql {
         "-c", sql), Duration.ofSeconds(60));
   }
 
+  /** {@link #run} with the password in PGPASSWORD, as scripts pass it; -w: never prompt. */
+  public static Cmd.Result run(String conninfo, String sql, String password) {
+    return Cmd.exec(List.of("env", "PGPASSWORD=" + password, "psql", "-X", "-w", "-v", "ON_ERROR_STOP=1", "-At", "-d",
+        conninfo + " connect_timeout=20", "-c", sql), Duration.ofSeconds(60));
+  }
+
   /** {@link #run} that must succeed; returns the trimmed output. */
   public static String query(String conninfo, String sql) {
     Cmd.Result r = run(conninfo, sql);

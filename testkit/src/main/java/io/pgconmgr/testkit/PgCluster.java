@@ -3,6 +3,7 @@ package io.pgconmgr.testkit;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,6 +139,7 @@ public final class PgCluster implements AutoCloseable {
         private int standbys;
         private String listenAddress = "127.0.0.1";
         private final List<String> conf = new ArrayList<>();
+        private final List<String> hba = new ArrayList<>();
         private final Map<Integer, NetNamespace> namespaces = new HashMap<>();
         private boolean ssl;
         private String namePrefix = "pg";
@@ -159,6 +161,15 @@ public final class PgCluster implements AutoCloseable {
         /** Extra postgresql.conf lines for every instance, e.g. "shared_preload_libraries = 'x'". */
         public Builder conf(String... lines) {
             conf.addAll(List.of(lines));
+            return this;
+        }
+
+        /**
+         * pg_hba.conf lines placed before initdb's trust rules, so they win for what they match,
+         * e.g. "host all scramuser 127.0.0.1/32 scram-sha-256".
+         */
+        public Builder hba(String... lines) {
+            hba.addAll(List.of(lines));
             return this;
         }
 
@@ -269,9 +280,17 @@ public final class PgCluster implements AutoCloseable {
             settings.add("include_if_exists = '" + PgInstance.INSTANCE_CONF + "'");
             PgInstance.appendLines(primary.dataDir().resolve("postgresql.conf"), settings);
             // initdb --auth=trust already trusts 127.0.0.1 for all and for replication; add the test hosts.
-            PgInstance.appendLines(primary.dataDir().resolve("pg_hba.conf"), List.of(
+            Path hbaFile = primary.dataDir().resolve("pg_hba.conf");
+            PgInstance.appendLines(hbaFile, List.of(
                     "host all all 198.18.0.0/15 trust",
                     "host replication all 198.18.0.0/15 trust"));
+            if (!hba.isEmpty()) {
+                // First match wins in pg_hba.conf: the caller's rules go above every trust rule.
+                List<String> lines = new ArrayList<>(List.of("# pgconmgr test kit: Builder.hba()"));
+                lines.addAll(hba);
+                lines.addAll(Files.readAllLines(hbaFile, StandardCharsets.UTF_8));
+                Files.write(hbaFile, lines, StandardCharsets.UTF_8);
+            }
             primary.writeInstanceConf();
         }
 

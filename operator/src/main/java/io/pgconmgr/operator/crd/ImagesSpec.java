@@ -4,20 +4,20 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 
-/** Images of the two sidecars. */
+/**
+ * Images of the two sidecars. No schema default for the images: an image left out here comes from the
+ * operator (its environment, set by the Helm chart, see {@code SidecarImages}), not from the CRD.
+ */
 public class ImagesSpec {
-  public static final String DEFAULT_CONMGR = "ghcr.io/pgconmgr/conmgr:0.1.0";
-  public static final String DEFAULT_WATCHDOG = "ghcr.io/pgconmgr/watchdog:0.1.0";
-
-  @JsonPropertyDescription("Image of the conmgr sidecar")
+  @JsonPropertyDescription("Image of the conmgr sidecar; default: the operator's (Helm value image.registry, "
+      + "sidecars.conmgr.image.repository, image.tag)")
   @Size(min = 1)
-  @Default(DEFAULT_CONMGR)
-  private String conmgr = DEFAULT_CONMGR;
+  private String conmgr;
 
-  @JsonPropertyDescription("Image of the watchdog sidecar")
+  @JsonPropertyDescription("Image of the watchdog sidecar; default: the operator's (Helm value image.registry, "
+      + "sidecars.watchdog.image.repository, image.tag)")
   @Size(min = 1)
-  @Default(DEFAULT_WATCHDOG)
-  private String watchdog = DEFAULT_WATCHDOG;
+  private String watchdog;
 
   @JsonPropertyDescription("Pull policy of both sidecar images")
   @Default("IfNotPresent")

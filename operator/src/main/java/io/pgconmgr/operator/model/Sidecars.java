@@ -55,7 +55,7 @@ public final class Sidecars {
    * conmgr as a native sidecar (init container with restartPolicy Always): started before the
    * application containers, which start only once its startup probe on /ready passes (primary known).
    */
-  public static Container conmgr(InstanceSet set) {
+  public static Container conmgr(InstanceSet set, SidecarImages images) {
     InstanceSetSpec spec = set.getSpec();
     ConmgrSpec c = spec.getConmgr();
     List<ContainerPort> ports = new ArrayList<>();
@@ -67,7 +67,7 @@ public final class Sidecars {
     ports.add(port("conmgr-http", c.getHttpPort()));
     return new ContainerBuilder()
         .withName(CONMGR_CONTAINER)
-        .withImage(spec.getImages().getConmgr())
+        .withImage(images.conmgrFor(spec.getImages()))
         .withImagePullPolicy(spec.getImages().getPullPolicy().name())
         .withRestartPolicy("Always")
         .withArgs("-D", CONMGR_DATA_DIR)
@@ -103,11 +103,11 @@ public final class Sidecars {
    * The watchdog as a native sidecar of a PostgreSQL pod: it outlives the PostgreSQL container at
    * shutdown, so conmgrs see the instance go away through its heartbeats rather than through silence.
    */
-  public static Container watchdog(InstanceSet set) {
+  public static Container watchdog(InstanceSet set, SidecarImages images) {
     InstanceSetSpec spec = set.getSpec();
     return new ContainerBuilder()
         .withName(WATCHDOG_CONTAINER)
-        .withImage(spec.getImages().getWatchdog())
+        .withImage(images.watchdogFor(spec.getImages()))
         .withImagePullPolicy(spec.getImages().getPullPolicy().name())
         .withRestartPolicy("Always")
         .withArgs("-c", WATCHDOG_CONF_DIR + "/" + WATCHDOG_CONF_KEY)

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgconmgr.operator.EventRecorder;
 import io.pgconmgr.operator.crd.InstanceSet;
+import io.pgconmgr.operator.model.SidecarImages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -45,16 +46,19 @@ public final class AdmissionServer implements AutoCloseable {
   private final ExecutorService executor;
   private final ExecutorService events;
   private final Function<String, Collection<InstanceSet>> setsInNamespace;
+  private final SidecarImages images;
   private final EventRecorder recorder;
   private final MeterRegistry meters;
 
   /**
    * @param setsInNamespace the InstanceSets of a namespace (an informer cache in production)
+   * @param images          the operator's sidecar images, for sets whose spec.images leaves one out
    * @param recorder        where skip events go; null records none
    */
   public AdmissionServer(InetSocketAddress bind, SSLContext tls, Function<String, Collection<InstanceSet>> setsInNamespace,
-      EventRecorder recorder, MeterRegistry meters) throws IOException {
+      SidecarImages images, EventRecorder recorder, MeterRegistry meters) throws IOException {
     this.setsInNamespace = setsInNamespace;
+    this.images = images;
     this.recorder = recorder;
     this.meters = meters;
     this.server = HttpsServer.create(bind, 64);
@@ -129,7 +133,7 @@ public final class AdmissionServer implements AutoCloseable {
       if (namespace.isEmpty()) {
         namespace = Objects.requireNonNullElse(pod.getMetadata().getNamespace(), "");
       }
-      InjectionResult result = Injector.inject(pod, namespace, setsInNamespace.apply(namespace));
+      InjectionResult result = Injector.inject(pod, namespace, setsInNamespace.apply(namespace), images);
       if (result instanceof InjectionResult.Patched patched) {
         count("injected");
         response.put("patchType", "JSONPatch");

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.model.SetInstances;
+import io.pgconmgr.operator.model.SidecarImages;
 import io.pgconmgr.operator.model.Sidecars;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -42,8 +43,9 @@ public final class Injector {
    * @param pod       the pod as submitted (its namespace may be empty: use {@code namespace})
    * @param namespace the namespace of the admission request
    * @param sets      the InstanceSets of that namespace
+   * @param images    the operator's sidecar images, for sets whose spec.images leaves one out
    */
-  public static InjectionResult inject(Pod pod, String namespace, Collection<InstanceSet> sets) {
+  public static InjectionResult inject(Pod pod, String namespace, Collection<InstanceSet> sets, SidecarImages images) {
     Map<String, String> labels = Optional.ofNullable(pod.getMetadata().getLabels()).orElse(Map.of());
     String wanted = labels.get(INJECT_LABEL);
     List<InstanceSet> selecting = sets.stream()
@@ -71,7 +73,7 @@ public final class Injector {
       if (set.isEmpty()) {
         reasons.add("label " + INJECT_LABEL + "=" + wanted + " names no InstanceSet in namespace " + namespace);
       } else {
-        injectConmgr(patch, pod, set.get());
+        injectConmgr(patch, pod, set.get(), images);
         summary.add("conmgr:" + wanted);
       }
     }
@@ -81,7 +83,7 @@ public final class Injector {
           + "); a pod runs one watchdog, so none was injected");
     } else if (selecting.size() == 1) {
       InstanceSet set = selecting.get(0);
-      Optional<String> problem = injectWatchdog(patch, pod, set);
+      Optional<String> problem = injectWatchdog(patch, pod, set, images);
       if (problem.isPresent()) {
         reasons.add(problem.get());
       } else {
@@ -95,8 +97,8 @@ public final class Injector {
     return new InjectionResult.Patched(patch.ops(), List.copyOf(summary));
   }
 
-  private static void injectConmgr(PatchBuilder patch, Pod pod, InstanceSet set) {
-    patch.prependInitContainer(Sidecars.conmgr(set));
+  private static void injectConmgr(PatchBuilder patch, Pod pod, InstanceSet set, SidecarImages images) {
+    patch.prependInitContainer(Sidecars.conmgr(set, images));
     patch.addVolumes(Sidecars.conmgrVolumes(set));
     // The conmgr.conf this pod will read at start, so the operator can tell when it is outdated.
     String hash = set.getStatus() != null ? set.getStatus().getConmgrConfHash() : null;
@@ -111,7 +113,7 @@ public final class Injector {
     }
   }
 
-  private static Optional<String> injectWatchdog(PatchBuilder patch, Pod pod, InstanceSet set) {
+  private static Optional<String> injectWatchdog(PatchBuilder patch, Pod pod, InstanceSet set, SidecarImages images) {
     List<Container> containers = pod.getSpec().getContainers();
     String wantedName = set.getSpec().getPostgresSelector().getContainerName();
     int pg = 0;
@@ -127,7 +129,7 @@ public final class Injector {
             + wantedName + " (postgresSelector.containerName) to share the watchdog's volume with");
       }
     }
-    patch.prependInitContainer(Sidecars.watchdog(set));
+    patch.prependInitContainer(Sidecars.watchdog(set, images));
     patch.addVolumes(Sidecars.watchdogVolumes(set));
     patch.addVolumeMount(pg, containers.get(pg), Sidecars.runMount());
     return Optional.empty();

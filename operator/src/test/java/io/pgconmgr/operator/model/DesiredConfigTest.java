@@ -62,8 +62,8 @@ class DesiredConfigTest {
         .containsExactly(
             tuple(0, "pg-archive.example.internal", null, 5432, 27545),
             tuple(1, null, "198.18.0.10", 5433, 27555),
-            tuple(2, "orders-pg-0.orders-pg.shop.svc", "198.18.1.10", 5432, 27545),
-            tuple(3, "orders-pg-1.orders-pg.shop.svc", "198.18.1.11", 5432, 27545));
+            tuple(2, "orders-pg-0.orders-pg.shop.svc", null, 5432, 27545),
+            tuple(3, "orders-pg-1.orders-pg.shop.svc", null, 5432, 27545));
   }
 
   @Test
@@ -117,19 +117,72 @@ class DesiredConfigTest {
   }
 
   @Test
-  void onlyRunningPodsWithAnIpThatTheSelectorMatchesBecomeInstances() {
+  void podsKnownByIpBecomeInstancesOnlyWhileTheyHaveAnIpAndAreNotLeaving() {
     InstanceSet set = fullExample();
     set.getSpec().setInstances(new ArrayList<>());
-    Pod deleting = pod("orders-pg-3", "198.18.1.13", "Running");
+    Pod deleting = ipOnly(pod("orders-pg-3", "198.18.1.13", "Running"));
     deleting.getMetadata().setDeletionTimestamp("2026-11-27T12:00:00Z");
     Pod other = pod("web-0", "198.18.1.50", "Running");
     other.getMetadata().setLabels(Map.of("app", "web"));
-    List<Pod> pods = List.of(pod("orders-pg-2", "198.18.1.12", "Running"), pod("orders-pg-1", null, "Pending"),
-        pod("orders-pg-0", "198.18.1.10", "Failed"), deleting, other);
+    List<Pod> pods = List.of(ipOnly(pod("orders-pg-2", "198.18.1.12", "Running")),
+        ipOnly(pod("orders-pg-1", null, "Pending")), ipOnly(pod("orders-pg-0", "198.18.1.10", "Failed")), deleting, other);
 
     List<SetInstance> instances = SetInstances.resolve(set.getSpec(), pods);
 
-    assertThat(instances).extracting(SetInstance::number, SetInstance::name).containsExactly(tuple(0, "orders-pg-2"));
+    assertThat(instances).extracting(SetInstance::number, SetInstance::name, SetInstance::host, SetInstance::hostaddr)
+        .containsExactly(tuple(0, "orders-pg-2", null, "198.18.1.12"));
+    assertThat(DesiredConfig.of(set, pods).conmgrText())
+        .contains("backend_hostaddr0 = '198.18.1.12'").doesNotContain("backend_host0");
+  }
+
+  @Test
+  void statefulSetPodRescheduledWithANewIpRendersTheSameConmgrConf() {
+    InstanceSet set = fullExample();
+    set.getSpec().setInstances(new ArrayList<>());
+    List<Pod> before = List.of(pod("orders-pg-0", "198.18.1.10", "Running"), pod("orders-pg-1", "198.18.1.11", "Running"));
+    String text = DesiredConfig.of(set, before).conmgrText();
+    assertThat(text).contains("backend_host0 = 'orders-pg-0.orders-pg.shop.svc'",
+        "backend_host1 = 'orders-pg-1.orders-pg.shop.svc'").doesNotContain("hostaddr", "198.18.1.1");
+
+    // orders-pg-1 is drained: being deleted, then re-created without an IP, then running with another one.
+    Pod leaving = pod("orders-pg-1", "198.18.1.11", "Running");
+    leaving.getMetadata().setDeletionTimestamp("2026-11-27T12:00:00Z");
+    List<List<Pod>> reschedule = List.of(
+        List.of(pod("orders-pg-0", "198.18.1.10", "Running"), leaving),
+        List.of(pod("orders-pg-0", "198.18.1.10", "Running"), pod("orders-pg-1", null, "Pending")),
+        List.of(pod("orders-pg-1", "198.18.7.77", "Running"), pod("orders-pg-0", "198.18.1.10", "Running")));
+    for (List<Pod> pods : reschedule) {
+      assertThat(DesiredConfig.of(set, pods).conmgrText()).as("conmgr.conf with %s", pods.stream()
+          .map(p -> p.getMetadata().getName() + "@" + p.getStatus().getPodIP()).toList()).isEqualTo(text);
+    }
+    assertThat(DesiredConfig.hash(DesiredConfig.of(set, reschedule.get(2)).conmgrText()))
+        .isEqualTo(DesiredConfig.hash(text));
+  }
+
+  @Test
+  void endedStatefulSetPodIsNoInstance() {
+    InstanceSet set = fullExample();
+    set.getSpec().setInstances(new ArrayList<>());
+    List<SetInstance> instances = SetInstances.resolve(set.getSpec(),
+        List.of(pod("orders-pg-0", "198.18.1.10", "Running"), pod("orders-pg-1", "198.18.1.11", "Failed"),
+            pod("orders-pg-2", null, "Succeeded")));
+    assertThat(instances).extracting(SetInstance::name).containsExactly("orders-pg-0");
+  }
+
+  @Test
+  void selectedPodsAreNumberedByOrdinalNeverByIp() {
+    InstanceSet set = fullExample();
+    set.getSpec().setInstances(new ArrayList<>());
+    List<Pod> pods = List.of(pod("orders-pg-10", "198.18.1.1", "Running"), pod("orders-pg-2", "198.18.1.3", "Running"),
+        ipOnly(pod("orders-pg-1", "198.18.1.9", "Running")), pod("orders-pg-0", "198.18.1.2", "Running"));
+
+    assertThat(SetInstances.resolve(set.getSpec(), pods))
+        .extracting(SetInstance::number, SetInstance::name, SetInstance::address)
+        .containsExactly(
+            tuple(0, "orders-pg-0", "orders-pg-0.orders-pg.shop.svc"),
+            tuple(1, "orders-pg-1", "198.18.1.9"),
+            tuple(2, "orders-pg-2", "orders-pg-2.orders-pg.shop.svc"),
+            tuple(3, "orders-pg-10", "orders-pg-10.orders-pg.shop.svc"));
   }
 
   @Test
@@ -180,6 +233,13 @@ class DesiredConfigTest {
       annotations.put(InstanceSetResources.CONMGR_CONF_HASH_ANNOTATION, hash);
     }
     pod.getMetadata().setAnnotations(annotations);
+    return pod;
+  }
+
+  /** The pod without hostname and subdomain: known by its IP only. */
+  static Pod ipOnly(Pod pod) {
+    pod.getSpec().setHostname(null);
+    pod.getSpec().setSubdomain(null);
     return pod;
   }
 

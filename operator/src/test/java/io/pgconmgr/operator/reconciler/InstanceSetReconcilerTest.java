@@ -19,6 +19,7 @@ import io.pgconmgr.operator.crd.ListenerSpec;
 import io.pgconmgr.operator.crd.SessionTarget;
 import io.pgconmgr.operator.crd.PostgresSelector;
 import io.pgconmgr.operator.model.InstanceSetResources;
+import io.pgconmgr.operator.model.SetInstance;
 import io.pgconmgr.operator.testsupport.RecordingObserver;
 import io.pgconmgr.protocol.conf.BackendInstance;
 import io.pgconmgr.protocol.conf.ConfFile;
@@ -111,20 +112,20 @@ class InstanceSetReconcilerTest {
     set.getSpec().setInstances(new java.util.ArrayList<>());
     set.getSpec().setPostgresSelector(new PostgresSelector(Map.of("app", "orders-pg"), 5432));
     client.resource(set).create();
-    createPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
-    createPod("orders-pg-1", "198.18.1.11", Map.of("app", "orders-pg"));
-    createPod("web-0", "198.18.1.50", Map.of("app", "web"));
+    // Pods without hostname and subdomain: known by their IP, so conmgr.conf follows every new IP.
+    createIpOnlyPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
+    createIpOnlyPod("orders-pg-1", "198.18.1.11", Map.of("app", "orders-pg"));
+    createIpOnlyPod("web-0", "198.18.1.50", Map.of("app", "web"));
 
     ConmgrConf conf = awaitConmgrConf(c -> c.instances().size() == 2);
     assertThat(conf.instances()).extracting(BackendInstance::hostaddr).containsExactly("198.18.1.10", "198.18.1.11");
-    assertThat(conf.instances()).extracting(BackendInstance::host)
-        .containsExactly("orders-pg-0.orders-pg.shop.svc", "orders-pg-1.orders-pg.shop.svc");
+    assertThat(conf.instances()).extracting(BackendInstance::host).containsOnlyNulls();
     assertThat(conf.instances()).allSatisfy(i -> {
       assertThat(i.port()).isEqualTo(5432);
       assertThat(i.watchdogPort()).isEqualTo(27545);
     });
 
-    createPod("orders-pg-2", "198.18.1.12", Map.of("app", "orders-pg"));
+    createIpOnlyPod("orders-pg-2", "198.18.1.12", Map.of("app", "orders-pg"));
     awaitConmgrConf(c -> c.instances().size() == 3);
 
     Pod moved = client.pods().inNamespace(NS).withName("orders-pg-1").get();
@@ -150,6 +151,44 @@ class InstanceSetReconcilerTest {
         .withName("orders-db").get(), s -> s.getStatus() != null && s.getStatus().getInstances().isEmpty());
     assertThat(condition(empty, "Ready").getReason()).isEqualTo("NoInstances");
     assertThat(awaitConmgrConf(c -> true).instances()).extracting(BackendInstance::hostaddr).containsExactly("198.18.1.21");
+  }
+
+  @Test
+  void statefulSetPodWithANewIpLeavesConmgrConfAsItWasAndNoPodStale() throws Exception {
+    InstanceSet set = instanceSet();
+    set.getSpec().setInstances(new java.util.ArrayList<>());
+    set.getSpec().setPostgresSelector(new PostgresSelector(Map.of("app", "orders-pg"), 5432));
+    client.resource(set).create();
+    createPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
+    createPod("orders-pg-1", "198.18.1.11", Map.of("app", "orders-pg"));
+    ConmgrConf conf = awaitConmgrConf(c -> c.instances().size() == 2);
+    assertThat(conf.instances()).extracting(BackendInstance::host, BackendInstance::hostaddr).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("orders-pg-0.orders-pg.shop.svc", null),
+        org.assertj.core.groups.Tuple.tuple("orders-pg-1.orders-pg.shop.svc", null));
+    String hash = await().atMost(WAIT).until(this::status, s -> s != null && s.getConmgrConfHash() != null)
+        .getConmgrConfHash();
+    createAppPod("web-0", hash);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(status().getStaleConmgrPods()).isZero());
+    ConfigMap before = configMap(InstanceSetResources.conmgrConfigMapName("orders-db"));
+    int settled = awaitQuiet();
+
+    Pod moved = client.pods().inNamespace(NS).withName("orders-pg-1").get();
+    moved.getStatus().setPodIP("198.18.1.21");
+    client.pods().inNamespace(NS).resource(moved).updateStatus();
+    await().atMost(WAIT).until(() -> observer.get().trackCalls.get() > settled);
+    awaitQuiet();
+
+    ConfigMap after = configMap(InstanceSetResources.conmgrConfigMapName("orders-db"));
+    assertThat(after.getMetadata().getResourceVersion()).as("conmgr ConfigMap not rewritten")
+        .isEqualTo(before.getMetadata().getResourceVersion());
+    assertThat(after.getData()).isEqualTo(before.getData());
+    assertThat(status().getConmgrConfHash()).isEqualTo(hash);
+    assertThat(status().getStaleConmgrPods()).isZero();
+    assertThat(client.v1().events().inNamespace(NS).list().getItems())
+        .noneSatisfy(e -> assertThat(e.getReason()).isEqualTo("ConmgrConfStale"));
+    assertThat(observer.get().tracked.values()).singleElement().satisfies(instances ->
+        assertThat(instances).extracting(SetInstance::address)
+            .containsExactly("orders-pg-0.orders-pg.shop.svc", "orders-pg-1.orders-pg.shop.svc"));
   }
 
   @Test
@@ -258,7 +297,7 @@ class InstanceSetReconcilerTest {
     set.getSpec().setInstances(new java.util.ArrayList<>());
     set.getSpec().setPostgresSelector(new PostgresSelector(Map.of("app", "orders-pg"), 5432));
     client.resource(set).create();
-    createPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
+    createIpOnlyPod("orders-pg-0", "198.18.1.10", Map.of("app", "orders-pg"));
     awaitConmgrConf(c -> c.instances().size() == 1);
     int settled = awaitQuiet();
 
@@ -327,6 +366,17 @@ class InstanceSetReconcilerTest {
     return client.configMaps().inNamespace(NS).withName(name).get();
   }
 
+  /** A pod without hostname and subdomain (not behind a headless Service): an instance by its IP. */
+  private void createIpOnlyPod(String name, String ip, Map<String, String> labels) {
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName(name).withNamespace(NS).withLabels(labels).endMetadata()
+        .withNewSpec().addNewContainer().withName("postgres").withImage("postgres:17").endContainer().endSpec()
+        .withNewStatus().withPhase("Running").withPodIP(ip).endStatus()
+        .build();
+    client.pods().inNamespace(NS).resource(pod).create();
+  }
+
+  /** A StatefulSet-like pod: hostname and subdomain give it a stable DNS name. */
   private void createPod(String name, String ip, Map<String, String> labels) {
     Pod pod = new PodBuilder()
         .withNewMetadata().withName(name).withNamespace(NS).withLabels(labels).endMetadata()

@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgconmgr.operator.EventRecorder;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.model.InstanceSetResources;
+import io.pgconmgr.operator.model.SidecarImages;
 import io.pgconmgr.operator.testsupport.SelfSignedCertificate;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -43,6 +44,9 @@ class AdmissionServerTest {
   KubernetesClient client;
   @TempDir
   Path tmp;
+  /** The operator's default images, as the chart would set them for a private registry. */
+  private static final SidecarImages OPERATOR_IMAGES =
+      new SidecarImages("registry.example/pgconmgr/conmgr:7.1", "registry.example/pgconmgr/watchdog:7.1");
   private InstanceSetCache cache;
   private AdmissionServer server;
   private HttpClient http;
@@ -58,7 +62,7 @@ class AdmissionServerTest {
     SelfSignedCertificate cert = SelfSignedCertificate.create(tmp);
     server = new AdmissionServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
         PemKeyManager.serverContext(cert.certFile(), cert.keyFile()), cache::inNamespace,
-        new EventRecorder(client, "pgconmgr-webhook"), meters).start();
+        OPERATOR_IMAGES, new EventRecorder(client, "pgconmgr-webhook"), meters).start();
     http = HttpClient.newBuilder().sslContext(cert.clientContext()).connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -84,8 +88,9 @@ class AdmissionServerTest {
     assertThat(response.path("patchType").asText()).isEqualTo("JSONPatch");
     JsonNode patch = JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
     Pod patched = JSON.treeToValue(JsonPatch.apply(patch, review.at("/request/object")), Pod.class);
-    assertThat(patched.getSpec().getInitContainers()).extracting(c -> c.getName())
-        .containsExactly(InstanceSetResources.CONMGR_CONTAINER);
+    assertThat(patched.getSpec().getInitContainers()).extracting(c -> c.getName(), c -> c.getImage())
+        .as("the set names no image: the operator's default").containsExactly(
+            org.assertj.core.groups.Tuple.tuple(InstanceSetResources.CONMGR_CONTAINER, OPERATOR_IMAGES.conmgr()));
     assertThat(patched.getSpec().getContainers().get(0).getEnv()).extracting(e -> e.getName())
         .containsExactly("PGHOST", "PGPORT");
     assertThat(patched.getMetadata().getAnnotations())

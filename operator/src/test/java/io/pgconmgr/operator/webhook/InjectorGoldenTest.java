@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.zjsonpatch.JsonPatch;
 import io.pgconmgr.operator.crd.InstanceSet;
 import io.pgconmgr.operator.model.InstanceSetResources;
+import io.pgconmgr.operator.model.SidecarImages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ class InjectorGoldenTest {
       "already-injected", "non-matching", "unknown-instanceset", "postgres-pod-without-named-container"})
   void injectorOutputMatchesGoldenFile(String name) throws IOException {
     // Through text, so that numbers compare by value and not by Jackson node type.
-    JsonNode actual = JSON.readTree(JSON.writeValueAsString(asJson(Injector.inject(pod(name), "shop", sets()))));
+    JsonNode actual = JSON.readTree(JSON.writeValueAsString(asJson(Injector.inject(pod(name), "shop", sets(), SidecarImages.BUILT_IN))));
     Path golden = DIR.resolve(name + ".expected.json");
     if (UPDATE) {
       Files.writeString(golden, JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(actual) + "\n");
@@ -97,7 +98,7 @@ class InjectorGoldenTest {
   void injectingAnInjectedPodAgainChangesNothing() throws IOException {
     for (String name : List.of("app-pod", "app-pod-with-init-env-volumes", "postgres-pod")) {
       Pod patched = applyPatch(name);
-      InjectionResult again = Injector.inject(patched, "shop", sets());
+      InjectionResult again = Injector.inject(patched, "shop", sets(), SidecarImages.BUILT_IN);
       assertThat(again).as(name).isInstanceOf(InjectionResult.Skipped.class);
       assertThat(((InjectionResult.Skipped) again).reasons()).singleElement().asString().startsWith("already injected");
     }
@@ -105,7 +106,7 @@ class InjectorGoldenTest {
 
   private static Pod applyPatch(String name) throws IOException {
     Pod pod = pod(name);
-    InjectionResult result = Injector.inject(pod, "shop", sets());
+    InjectionResult result = Injector.inject(pod, "shop", sets(), SidecarImages.BUILT_IN);
     assertThat(result).isInstanceOf(InjectionResult.Patched.class);
     JsonNode patched = JsonPatch.apply(((InjectionResult.Patched) result).patch(), JSON.valueToTree(pod));
     return JSON.treeToValue(patched, Pod.class);

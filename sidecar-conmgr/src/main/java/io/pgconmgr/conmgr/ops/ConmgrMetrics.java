@@ -25,6 +25,7 @@ public final class ConmgrMetrics {
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, AtomicInteger> activeClients = new ConcurrentHashMap<>();
+  private final Map<RoutedKey, Counter> routedCounters = new ConcurrentHashMap<>();
   private final List<Supplier<HeartbeatStatus>> heartbeatStatuses = new CopyOnWriteArrayList<>();
 
   public ConmgrMetrics(InstanceTable table, ClientRegistry clients) {
@@ -87,9 +88,15 @@ public final class ConmgrMetrics {
   }
 
   public void routed(TargetSessionAttrs target, int instance, String mode) {
-    Counter.builder("conmgr_routing_decisions_total").tag("target", target.confName())
-        .tag("instance", Integer.toString(instance)).tag("mode", mode)
-        .description("Clients routed, by target, chosen instance and mode (proxy, aware)").register(registry).increment();
+    // Once per client connection: looked up by a cheap key instead of building tags each time.
+    routedCounters.computeIfAbsent(new RoutedKey(target, instance, mode), k ->
+        Counter.builder("conmgr_routing_decisions_total").tag("target", target.confName())
+            .tag("instance", Integer.toString(instance)).tag("mode", mode)
+            .description("Clients routed, by target, chosen instance and mode (proxy, aware)").register(registry))
+        .increment();
+  }
+
+  private record RoutedKey(TargetSessionAttrs target, int instance, String mode) {
   }
 
   public void routingFailed(TargetSessionAttrs target, String reason) {

@@ -16,6 +16,7 @@ import io.pgconmgr.conmgr.routing.ClientRegistry;
 import io.pgconmgr.conmgr.routing.InstanceState;
 import io.pgconmgr.conmgr.routing.InstanceTable;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.Optional;
@@ -39,6 +40,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
 
   private final ProxyContext context;
   private final TargetSessionAttrs listenerTarget;
+  /** Prepared once per server (options, channel type); cloned onto the client's event loop per connect. */
+  private final Bootstrap backends;
 
   private ChannelHandlerContext ctx;
   private State state = State.FIRST_PACKET;
@@ -53,10 +56,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
   private InstanceTable.ChangeListener tableListener;
   private ClientRegistry.Lease lease;
   private Channel backend;
+  /** One listener for every relayed packet: a lambda per packet would be garbage on the hot path. */
+  private final ChannelFutureListener afterWrite = f -> {
+    if (f.isSuccess()) {
+      ctx.read();
+    } else {
+      f.channel().close();
+      ctx.close();
+    }
+  };
 
-  FrontendHandler(ProxyContext context, TargetSessionAttrs listenerTarget) {
+  FrontendHandler(ProxyContext context, TargetSessionAttrs listenerTarget, Bootstrap backends) {
     this.context = context;
     this.listenerTarget = listenerTarget;
+    this.backends = backends;
   }
 
   @Override
@@ -89,14 +102,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       return;
     }
     switch (state) {
-      case PROXYING -> backend.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-        if (f.isSuccess()) {
-          ctx.read();
-        } else {
-          f.channel().close();
-          ctx.close();
-        }
-      });
+      case PROXYING -> backend.writeAndFlush(msg).addListener(afterWrite);
       case AWARE -> {
         // Only Terminate ('X') is expected; anything else is ignored (the channel is one-way).
         ByteBuf buf = (ByteBuf) msg;
@@ -247,15 +253,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
   private void connect(InstanceState instance) {
     state = State.CONNECTING;
     Channel client = ctx.channel();
-    Bootstrap b = new Bootstrap()
-        .group(client.eventLoop())
-        .channel(client.getClass())
-        .option(ChannelOption.AUTO_READ, false)
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis())
-        .handler(new BackendHandler(client));
-    InetSocketAddress address = InetSocketAddress.createUnresolved(instance.connectHost(), instance.instance().port());
-    b.connect(address).addListener((ChannelFutureListener) f -> onConnected(f, instance));
+    backends.clone(client.eventLoop()).handler(new BackendHandler(client))
+        .connect(address(instance)).addListener((ChannelFutureListener) f -> onConnected(f, instance));
+  }
+
+  /** Resolved here when it is an address literal (the usual case), sparing Netty's resolver a lookup per connect. */
+  private static InetSocketAddress address(InstanceState instance) {
+    String host = instance.connectHost();
+    int port = instance.instance().port();
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    // Unresolvable: let the connect fail through Netty's resolver, whose error names the cause.
+    return address.isUnresolved() ? InetSocketAddress.createUnresolved(host, port) : address;
   }
 
   private void onConnected(ChannelFuture f, InstanceState instance) {
@@ -322,7 +330,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       new Bootstrap().group(ctx.channel().eventLoop()).channel(ctx.channel().getClass())
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis())
           .handler(new ChannelInboundHandlerAdapter())
-          .connect(InetSocketAddress.createUnresolved(s.connectHost(), s.instance().port()))
+          .connect(address(s))
           .addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
               f.channel().writeAndFlush(copy).addListener(ChannelFutureListener.CLOSE);
@@ -382,7 +390,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    if (cause instanceof IOException) {
+      log.debug("client {}: {}", ctx.channel().remoteAddress(), cause.toString());
+    } else {
+      // Not the network: a bug would otherwise close clients silently, as "server closed the connection".
+      log.warn("client {}: closing after unexpected {}", ctx.channel().remoteAddress(), cause.toString(), cause);
+      context.metrics().error("client_exception");
+    }
     ctx.close();
   }
 

@@ -1,5 +1,6 @@
 package io.pgconmgr.conmgr.proxy;
 
+import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -24,6 +25,12 @@ public final class ProxyServer implements AutoCloseable {
   /** Binds every listener on every address of {@code listenAddresses}; fails (and unbinds) if one cannot bind. */
   public ProxyServer(EventLoopGroup boss, EventLoopGroup workers, String listenAddresses, List<Listener> listeners,
       ProxyContext context) throws IOException {
+    Bootstrap backends = new Bootstrap()
+        .group(workers)
+        .channel(Transport.socketChannel())
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis());
     for (String host : hosts(listenAddresses)) {
       for (Listener listener : listeners) {
         ServerBootstrap b = new ServerBootstrap()
@@ -37,7 +44,7 @@ public final class ProxyServer implements AutoCloseable {
               protected void initChannel(SocketChannel ch) {
                 ch.pipeline()
                     .addLast("startup", new StartupPacketDecoder())
-                    .addLast("frontend", new FrontendHandler(context, listener.target()));
+                    .addLast("frontend", new FrontendHandler(context, listener.target(), backends));
               }
             });
         ChannelFuture bound = b.bind(host, listener.port()).awaitUninterruptibly();

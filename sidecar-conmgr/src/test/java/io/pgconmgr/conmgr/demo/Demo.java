@@ -10,6 +10,7 @@ import io.pgconmgr.protocol.conf.ConmgrConfRenderer;
 import io.pgconmgr.protocol.conf.Listener;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
 import io.pgconmgr.testkit.Cmd;
+import io.pgconmgr.testkit.NetNamespace;
 import io.pgconmgr.testkit.PgCluster;
 import io.pgconmgr.testkit.PgInstance;
 import io.pgconmgr.testkit.ServerUser;
@@ -35,9 +36,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * README's run command (bin/demo): a primary and a standby, a watchdog process for each, one
- * conmgr started with bin/cm_ctl; then routing by role, a promotion followed by conmgr, and a hung
+ * conmgr started with bin/cm_ctl; then routing by role, a promotion followed by conmgr, a hung
  * host (SIGSTOP of an instance and its watchdog) failing an in-flight query within the heartbeat
- * timeout. Everything it starts is stopped on exit and on Ctrl-C.
+ * timeout, and, as root, a silent network cut of a test host in a network namespace (the standby
+ * runs there) whose orphaned backend the watchdog terminates. Everything it starts is stopped on
+ * exit and on Ctrl-C.
  */
 public final class Demo {
 
@@ -48,10 +51,13 @@ public final class Demo {
   private final Path work;
   private final Path repo;
   private PgCluster cluster;
+  private NetNamespace ns;
   private final List<WatchdogProcess> watchdogs = new ArrayList<>();
   private Path conmgrDir;
   private Path bin;
   private volatile boolean stopping;
+  /** Set on Ctrl-C: steps still running in main must not print results of a torn-down stack. */
+  private static volatile boolean quiet;
 
   private Demo(Path repo) throws IOException {
     this.repo = repo;
@@ -79,7 +85,13 @@ public final class Demo {
   }
 
   static void say(String text) {
-    System.out.println(LocalTime.now().format(TIME) + "  " + text);
+    show(LocalTime.now().format(TIME) + "  " + text + "\n");
+  }
+
+  private static void show(String text) {
+    if (!quiet) {
+      System.out.print(text);
+    }
   }
 
   static void check(boolean ok, String what) {
@@ -91,10 +103,20 @@ public final class Demo {
   private void run() throws Exception {
     say("starting PostgreSQL 17: a primary and a streaming standby (test kit)"
         + (ServerUser.switchesUser() ? ", as user " + ServerUser.NAME + " since we are root" : ""));
-    cluster = PgCluster.builder().standbys(1).namePrefix("demo").start();
+    String noNetns = NetNamespace.unavailableReason();
+    PgCluster.Builder builder = PgCluster.builder().standbys(1).namePrefix("demo");
+    if (noNetns == null) {
+      ns = NetNamespace.create();
+      builder.standbyIn(0, ns);
+    }
+    cluster = builder.start();
     PgInstance primary = cluster.primary();
     PgInstance standby = cluster.standby(0);
-    say("  instance 0: " + primary.host() + ":" + primary.port() + "  instance 1: " + standby.host() + ":" + standby.port());
+    say("  instance 0: " + primary.host() + ":" + primary.port() + "  instance 1: " + standby.host() + ":" + standby.port()
+        + (ns == null ? "" : " (a test host: network namespace " + ns.name() + ")"));
+    if (noNetns != null) {
+      say("  NETWORK CUT step skipped (" + noNetns + "); the SIGSTOP step below shows a silent failure without it");
+    }
 
     say("starting a watchdog process beside each instance (check_attr_interval " + Stack.CHECK_ATTR_INTERVAL_MS + " ms)");
     watchdogs.addAll(Stack.startWatchdogs(cluster, work.resolve("watchdogs")));
@@ -112,10 +134,10 @@ public final class Demo {
     say("cm_ctl start -D " + conmgrDir + "   (heartbeat_interval " + INTERVAL_S + " s, heartbeat_timeout " + TIMEOUT_S
         + " s; listeners " + rwPort + "=read-write, " + roPort + "=read-only)");
     Cmd.Result start = cmCtl("start");
-    System.out.print(indent(start.output()));
+    show(indent(start.output()));
     check(start.ok(), "cm_ctl start failed");
     say("cm_ctl status");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
 
     String rw = "jdbc:postgresql://127.0.0.1:" + rwPort + "/postgres?user=postgres&connectTimeout=20";
     String ro = "jdbc:postgresql://127.0.0.1:" + roPort + "/postgres?user=postgres&connectTimeout=20";
@@ -148,7 +170,7 @@ public final class Demo {
     say("  first read-write connection on the new primary " + (System.nanoTime() - t0) / 1_000_000
         + " ms after promote started");
     check(reached == standby.port(), "read-write must follow the promotion");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
     say("stopping the old primary");
     primary.stop();
 
@@ -176,14 +198,103 @@ public final class Demo {
     say("  ... " + ms + " ms after the freeze (heartbeat_timeout " + TIMEOUT_S * 1000 + " ms); without conmgr it would hang"
         + " until TCP gives up, minutes later");
     check(result.startsWith("failed") && ms < (TIMEOUT_S + 3) * 1000L, "the query must fail within the heartbeat timeout");
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
     say("thawing (SIGCONT)");
     standby.thaw();
     wd.thaw();
     Thread.sleep(2500);
-    System.out.print(indent(cmCtl("status").output()));
+    show(indent(cmCtl("status").output()));
+    if (ns != null) {
+      networkCut(standby, wd, rw);
+    }
     say("cm_ctl stop");
-    System.out.print(indent(cmCtl("stop").output()));
+    show(indent(cmCtl("stop").output()));
+  }
+
+  /**
+   * The failure keepalive handles worst: packets to the host vanish (no RST, no FIN). conmgr's
+   * heartbeats fail the client fast; the watchdog on the cut-off host misses them too and
+   * terminates the backend nobody will ever read from again.
+   */
+  private void networkCut(PgInstance pg, WatchdogProcess wd, String rw) throws Exception {
+    String sql = "select pg_sleep(61)";
+    say("NETWORK CUT: a long query through conmgr on " + pg.host() + ", then that test host's link dropped silently"
+        + " (iptables DROP in namespace " + ns.name() + ": no RST, no FIN)");
+    Connection c = connectWithRetry(rw, Duration.ofSeconds(20));
+    Statement st = c.createStatement();
+    String where = where(st);
+    int backend;
+    try (ResultSet r = st.executeQuery("select pg_backend_pid()")) {
+      r.next();
+      backend = r.getInt(1);
+    }
+    check(where.contains("port " + pg.port()), "read-write must reach the new primary on the test host, got " + where);
+    say("  running: " + sql + "  (-> " + where + ", backend pid " + backend + ")");
+    CompletableFuture<String> outcome = CompletableFuture.supplyAsync(() -> {
+      try (c; st) {
+        st.execute(sql);
+        return "completed (it should not have!)";
+      } catch (SQLException e) {
+        return "failed: " + e.getSQLState() + " " + e.getMessage();
+      }
+    });
+    Thread.sleep(1000);
+    int logMark = wd.log().length();
+    long cutAt = System.nanoTime();
+    ns.cut();
+    say("  link cut");
+    String result = outcome.get(60, TimeUnit.SECONDS);
+    long ms = (System.nanoTime() - cutAt) / 1_000_000;
+    say("  in-flight query " + result);
+    say("  ... " + ms + " ms after the cut (heartbeat_timeout " + TIMEOUT_S * 1000 + " ms); TCP alone would keep"
+        + " retransmitting for about 15 minutes");
+    check(result.startsWith("failed") && ms < (TIMEOUT_S + 3) * 1000L, "the query must fail within the heartbeat timeout");
+    show(indent(cmCtl("status").output()));
+
+    ns.restore();
+    long restoredAt = System.nanoTime();
+    say("link restored; on the test host, is backend " + backend + " (the orphaned " + sql + ") still there?");
+    String terminated = null;
+    int left = -1;
+    while (System.nanoTime() - restoredAt < 20_000_000_000L) {
+      terminated = wd.log().substring(logMark).lines().filter(l -> l.contains("terminated backend pid=" + backend))
+          .findFirst().orElse(null);
+      left = backendsWithPid(pg, backend);
+      if (terminated != null && left == 0) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    say("  pg_stat_activity on " + pg.host() + ": " + (left == 0 ? "gone" : left < 0 ? "unreachable" : "still running"));
+    say("  watchdog " + wd.pid() + " (inside the namespace, missed conmgr's heartbeats too) logged:");
+    show(indent(terminated == null ? "(nothing about backend " + backend + ")" : terminated.strip()));
+    check(terminated != null && left == 0, "the watchdog must terminate the orphaned backend");
+    connectWithRetry(rw, Duration.ofSeconds(20)).close();
+    say("  link up again: read-write connections reach " + pg.host() + " again");
+  }
+
+  private static Connection connectWithRetry(String url, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return DriverManager.getConnection(url);
+      } catch (SQLException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private static int backendsWithPid(PgInstance pg, int pid) {
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl() + "&connectTimeout=5");
+         ResultSet r = c.createStatement().executeQuery("select count(*) from pg_stat_activity where pid = " + pid)) {
+      r.next();
+      return r.getInt(1);
+    } catch (SQLException e) {
+      return -1;
+    }
   }
 
   private static String where(Statement st) throws SQLException {
@@ -218,6 +329,7 @@ public final class Demo {
 
   private void cleanUp() {
     stopping = true;
+    quiet = true;
     if (conmgrDir != null && Files.exists(conmgrDir.resolve("conmgr.pid"))) {
       cmCtl("stop");
     }
@@ -225,8 +337,12 @@ public final class Demo {
     if (cluster != null) {
       cluster.close();
     }
+    if (ns != null) {
+      ns.close();
+    }
     Cmd.exec(List.of("rm", "-rf", work.toString()), Duration.ofSeconds(30));
-    say("cleaned up: conmgr stopped, watchdogs and PostgreSQL stopped, " + work + " removed");
+    System.out.println(LocalTime.now().format(TIME) + "  cleaned up: conmgr stopped, watchdogs and PostgreSQL stopped, "
+        + (ns == null ? "" : "namespace " + ns.name() + " removed, ") + work + " removed");
   }
 
   private static String indent(String s) {

@@ -122,6 +122,22 @@ class CmCtlTest {
   }
 
   @Test
+  void statusOnAMissingDirectorySaysNotRunningWithExitThreeWhileStartAndStopFail() throws Exception {
+    Path dir = dir();
+    ConmgrCli.writeConf(dir, "port = " + TestConf.freePort() + "\n");
+    assertThat(ConmgrCli.run("cm_ctl", "status", "-D", dir.toString()).exitCode()).as("existing dir, not running")
+        .isEqualTo(3);
+    Path missing = dir.resolve("no-such-dir");
+    Cmd.Result status = ConmgrCli.run("cm_ctl", "status", "-D", missing.toString());
+    System.out.println("status on a missing dir: " + ConmgrCli.describe(status));
+    assertThat(status.exitCode()).as("documented: 3 = not running").isEqualTo(3);
+    assertThat(status.output()).contains("no conmgr running in " + missing, "does not exist");
+    Cmd.Result stop = ConmgrCli.run("cm_ctl", "stop", "-D", missing.toString());
+    assertThat(stop.exitCode()).as("stop has nothing to stop there: an error").isEqualTo(1);
+    assertThat(stop.output()).contains("does not exist");
+  }
+
+  @Test
   void badConfPrintsEveryErrorWithFileAndLineAndStartsNothing() throws Exception {
     Path dir = dir();
     int port = TestConf.freePort();
