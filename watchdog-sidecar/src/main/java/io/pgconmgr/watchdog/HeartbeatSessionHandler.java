@@ -115,9 +115,15 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
     peer = new PeerSession(remote.getAddress(), remote.getPort(), hello.heartbeatIntervalMs(),
         hello.heartbeatTimeoutMs(), hello.peerName() == null ? "" : hello.peerName(),
         Instant.now());
-    // Silence longer than the peer's own timeout means the link is down.
-    ctx.pipeline().addBefore(ctx.name(), "idle",
-        new IdleStateHandler(hello.heartbeatTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
+    if (hello.heartbeatTimeoutMs() <= hello.heartbeatIntervalMs()) {
+      // Heartbeats cannot arrive more often than the timeout allows: as in the seed, such a link
+      // always ends down. Decide it at the timeout instead of leaving it to timer jitter.
+      ctx.executor().schedule(this::lost, hello.heartbeatTimeoutMs(), TimeUnit.MILLISECONDS);
+    } else {
+      // Silence longer than the peer's own timeout means the link is down.
+      ctx.pipeline().addBefore(ctx.name(), "idle",
+          new IdleStateHandler(hello.heartbeatTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
+    }
     registry.established(this, peer);
     log.info("heartbeat session from {} ({}): interval {} ms, timeout {} ms", peer.endpoint(),
         peer.peerName(), peer.heartbeatIntervalMs(), peer.heartbeatTimeoutMs());
@@ -149,14 +155,21 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
     return ctx.writeAndFlush(new Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
   }
 
+  /** The peer's timeout passed without a heartbeat: the peer is lost (runs on the event loop). */
+  private void lost() {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    log.warn("peer {} ({}) lost: no heartbeat for {} ms", peer.endpoint(), peer.peerName(),
+        peer.heartbeatTimeoutMs());
+    registry.ended(this, SessionRegistry.LossReason.TIMEOUT, Instant.now());
+    ctx.writeAndFlush(new Goodbye("heartbeat timeout")).addListener(ChannelFutureListener.CLOSE);
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent && peer != null) {
-      log.warn("peer {} ({}) lost: no heartbeat for {} ms", peer.endpoint(), peer.peerName(),
-          peer.heartbeatTimeoutMs());
-      registry.ended(this, SessionRegistry.LossReason.TIMEOUT, Instant.now());
-      ctx.writeAndFlush(new Goodbye("heartbeat timeout"))
-          .addListener(ChannelFutureListener.CLOSE);
+      lost();
     } else if (evt instanceof FrameDecoder.Rejected) {
       metrics.malformedFrames.increment(); // the decoder has logged it and closes the channel
     } else {
