@@ -82,6 +82,14 @@ abstract class InFlight implements AutoCloseable {
         };
     }
 
+    /** A copy of the connection properties naming the client, so its backend can be found. */
+    private static Properties withApplicationName(Properties props, String appName) {
+        Properties p = new Properties();
+        p.putAll(props);
+        p.setProperty("ApplicationName", appName);
+        return p;
+    }
+
     /** PgJDBC: the error reaches the application as an SQLException from execute(). */
     static InFlight jdbc(String label, String settings, String url, Properties props, String appName) {
         return new InFlight(label, settings, appName) {
@@ -89,9 +97,7 @@ abstract class InFlight implements AutoCloseable {
 
             @Override
             void start() {
-                Properties p = new Properties();
-                p.putAll(props);
-                p.setProperty("ApplicationName", appName);
+                Properties p = withApplicationName(props, appName);
                 try {
                     connection = DriverManager.getConnection(url, p);
                 } catch (SQLException e) {
@@ -131,9 +137,7 @@ abstract class InFlight implements AutoCloseable {
 
             @Override
             void start() {
-                Properties p = new Properties();
-                p.putAll(props);
-                p.setProperty("ApplicationName", appName);
+                Properties p = withApplicationName(props, appName);
                 try {
                     client = AwareClient.connect(conmgrHost, conmgrPort, "read-write", database, p);
                 } catch (java.io.IOException | SQLException e) {
