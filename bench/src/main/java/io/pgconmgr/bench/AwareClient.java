@@ -11,61 +11,107 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
  * A PgJDBC connection made the aware-client way (docs/aware-client-protocol.md): ask conmgr where to
- * connect, connect there directly, and keep conmgr's socket as the failure-notice channel. A notice,
- * end of stream or error on that socket aborts the database connection at once.
+ * connect, connect there directly, and watch conmgr's socket from its answer on. A notice, end of
+ * stream or error on that socket aborts the database connection, or the connect still in flight
+ * (then conmgr is asked again: the instance it named is gone).
  */
 final class AwareClient implements AutoCloseable {
 
-    private final Socket channel;
+    /**
+     * How many times one connect asks conmgr. Each ask after the first follows a notice, a real change
+     * in conmgr's view (a failover), so more than a couple in a row means something is wrong.
+     */
+    private static final int ASKS = 3;
+
+    private final Watch watch;
     private final Connection connection;
     private final String instanceAddress;
-    private volatile String notice;
 
-    private AwareClient(Socket channel, Connection connection, String instanceAddress) {
-        this.channel = channel;
+    private AwareClient(Watch watch, Connection connection, String instanceAddress) {
+        this.watch = watch;
         this.connection = connection;
         this.instanceAddress = instanceAddress;
     }
 
+    /** Asks conmgr for an instance matching {@code target} and connects to it; {@code props} are PgJDBC's. */
     static AwareClient connect(String conmgrHost, int conmgrPort, String target, String database, Properties props)
             throws IOException, SQLException {
-        Socket s = new Socket();
-        try {
-            s.connect(new InetSocketAddress(conmgrHost, conmgrPort), 5000);
-            s.setSoTimeout(30_000);
-            DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            out.write(PgWire.startup("user", props.getProperty("user", "postgres"), "database", database,
-                    "_pq_.conmgr_aware", target));
-            out.flush();
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            int type = in.read();
-            if (type != 'M') {
-                throw new IOException("conmgr answered with message type " + (type < 0 ? "EOF" : "'" + (char) type + "'")
-                        + " instead of an instance address" + (type == 'E' ? ": " + errorText(in) : ""));
+        for (int ask = 1; ; ask++) {
+            Socket channel = new Socket();
+            String address;
+            try {
+                address = ask(channel, conmgrHost, conmgrPort, target, database, props);
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
             }
-            in.readInt();
-            int kind = in.read();
-            int version = in.readUnsignedShort();
-            if (kind != 'A' || version != 1) {
-                throw new IOException("unexpected conmgr message kind " + (char) kind + " version " + version);
+            // Watching starts now, not once connected: the instance may be withdrawn while we connect
+            // (e.g. an old primary whose host is cut, where the connect would wait out connectTimeout).
+            Watch watch = new Watch(channel);
+            String key = WatchedSocketFactory.register(watch);
+            Properties p = new Properties();
+            p.putAll(props);
+            p.setProperty("socketFactory", WatchedSocketFactory.class.getName());
+            p.setProperty("socketFactoryArg", key);
+            Connection c = null;
+            SQLException failure = null;
+            try {
+                c = DriverManager.getConnection("jdbc:postgresql://" + address + "/" + database, p);
+            } catch (SQLException e) {
+                failure = e;
+            } catch (RuntimeException e) {
+                watch.close();
+                throw e;
+            } finally {
+                WatchedSocketFactory.unregister(key);
             }
-            String host = cstring(in);
-            int port = in.readInt();
-            in.readInt(); // instance number
-            cstring(in); // role
-            s.setSoTimeout(0);
-            Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, props);
-            AwareClient client = new AwareClient(s, c, host + ":" + port);
-            client.watch();
-            return client;
-        } catch (IOException | SQLException | RuntimeException e) {
-            s.close();
-            throw e;
+            if (c != null && watch.established(c)) {
+                return new AwareClient(watch, c, address);
+            }
+            watch.close();
+            if (watch.notice() == null) {
+                throw failure; // an ordinary connect failure, as without conmgr
+            }
+            if (ask == ASKS) {
+                throw new SQLException("conmgr withdrew the instance it named during the connect " + ASKS
+                        + " times in a row; last: " + watch.notice(), "08001", failure);
+            }
         }
+    }
+
+    /** Phase one: the startup packet with the aware option; returns conmgr's answer as host:port. */
+    private static String ask(Socket s, String conmgrHost, int conmgrPort, String target, String database,
+            Properties props) throws IOException {
+        s.connect(new InetSocketAddress(conmgrHost, conmgrPort), 5000);
+        s.setSoTimeout(30_000);
+        DataOutputStream out = new DataOutputStream(s.getOutputStream());
+        out.write(PgWire.startup("user", props.getProperty("user", "postgres"), "database", database,
+                "_pq_.conmgr_aware", target));
+        out.flush();
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        int type = in.read();
+        if (type != 'M') {
+            throw new IOException("conmgr answered with message type " + (type < 0 ? "EOF" : "'" + (char) type + "'")
+                    + " instead of an instance address" + (type == 'E' ? ": " + errorText(in) : ""));
+        }
+        in.readInt();
+        int kind = in.read();
+        int version = in.readUnsignedShort();
+        if (kind != 'A' || version != 1) {
+            throw new IOException("unexpected conmgr message kind " + (char) kind + " version " + version);
+        }
+        String host = cstring(in);
+        int port = in.readInt();
+        in.readInt(); // instance number
+        cstring(in); // role
+        s.setSoTimeout(0);
+        return host + ":" + port;
     }
 
     Connection connection() {
@@ -78,11 +124,78 @@ final class AwareClient implements AutoCloseable {
 
     /** The failure notice's reason (or "end of stream"), once the channel fired. */
     String notice() {
-        return notice;
+        return watch.notice();
     }
 
-    private void watch() {
-        Thread t = new Thread(() -> {
+    @Override
+    public void close() {
+        abort(connection);
+        watch.close();
+    }
+
+    private static void abort(Connection c) {
+        try {
+            c.abort(Runnable::run); // does not wait for the server, which may be unreachable
+        } catch (SQLException ignored) {
+            // already broken
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    /**
+     * One thread blocked reading the conmgr socket. Whatever it reads (conmgr only ever sends the
+     * failure notice) or an end of stream fires it: during the connect it closes the sockets PgJDBC
+     * has open for the attempt, so the connect fails at once; afterwards it aborts the connection.
+     */
+    private static final class Watch implements WatchedSocketFactory.Sink {
+        private final Socket channel;
+        private final List<Socket> inFlight = new ArrayList<>();
+        private Connection connection;
+        private volatile String notice;
+
+        Watch(Socket channel) {
+            this.channel = channel;
+            Thread t = new Thread(this::run, "aware-channel");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        String notice() {
+            return notice;
+        }
+
+        @Override
+        public synchronized void track(Socket s) throws IOException {
+            if (notice != null) {
+                s.close(); // the instance is already withdrawn: PgJDBC's connect fails at once
+            } else {
+                inFlight.add(s);
+            }
+        }
+
+        /** The connect succeeded: from now on a notice aborts {@code c}. False (and {@code c} aborted) if one came first. */
+        synchronized boolean established(Connection c) {
+            if (notice != null) {
+                abort(c);
+                return false;
+            }
+            connection = c;
+            inFlight.clear();
+            return true;
+        }
+
+        void close() {
+            closeQuietly(channel);
+        }
+
+        private void run() {
             String reason;
             try {
                 DataInputStream in = new DataInputStream(channel.getInputStream());
@@ -91,8 +204,8 @@ final class AwareClient implements AutoCloseable {
                     in.readInt();
                     int kind = in.read();
                     if (kind == 'F') {
-                        in.readInt();
-                        reason = "failure notice: " + cstring(in);
+                        int instance = in.readInt();
+                        reason = "failure notice for instance " + instance + ": " + cstring(in);
                     } else {
                         reason = "unexpected conmgr message kind " + (char) kind;
                     }
@@ -102,28 +215,18 @@ final class AwareClient implements AutoCloseable {
             } catch (IOException e) {
                 reason = "conmgr channel error: " + e.getMessage();
             }
-            notice = reason;
-            try {
-                connection.abort(Runnable::run); // the in-flight statement fails now
-            } catch (SQLException ignored) {
-                // already broken
+            List<Socket> sockets;
+            Connection c;
+            synchronized (this) {
+                notice = reason;
+                sockets = List.copyOf(inFlight);
+                inFlight.clear();
+                c = connection;
             }
-        }, "aware-channel");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    @Override
-    public void close() {
-        try {
-            connection.abort(Runnable::run);
-        } catch (SQLException ignored) {
-            // closing anyway
-        }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing anyway
+            sockets.forEach(AwareClient::closeQuietly);
+            if (c != null) {
+                abort(c); // the in-flight statement fails now
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.pgconmgr.conmgr.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgconmgr.conmgr.AwareClient;
 import io.pgconmgr.testkit.PgCluster;
 import io.pgconmgr.testkit.PgInstance;
 import java.sql.Connection;
@@ -10,13 +11,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Promotion followed by conmgr: new read-write connections reach the promoted standby within
  * check_attr_interval plus a margin, and never the old primary once it is on an older timeline,
- * even while it still runs (split brain).
+ * even while it still runs (split brain); an aware client given the old primary gets the failure
+ * notice at that moment.
  */
 class FailoverTest {
 
@@ -89,5 +92,35 @@ class FailoverTest {
     }
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(stack.conmgr.metrics().scrape()).contains("conmgr_split_brain 0.0"));
+  }
+
+  @Test
+  void awareClientGivenTheOldPrimaryGetsAFailureNoticeWhenTheStandbyIsPromoted() throws Exception {
+    WatchdogProcess.assumeAvailable();
+    stack = Stack.start(PgCluster.builder().standbys(1).namePrefix("failover-aware").start(), List.of(), 10_000, 0)
+        .awaitHealthy(Duration.ofSeconds(60));
+    PgInstance oldPrimary = stack.cluster.primary();
+    PgInstance standby = stack.cluster.standby(0);
+    AwareClient.Address[] address = new AwareClient.Address[1];
+    try (AwareClient channel = AwareClient.ask(stack.listener(0), "read-write", Map.of("user", "postgres"), address)) {
+      assertThat(address[0].port()).as("healthy: read-write names the primary").isEqualTo(oldPrimary.port());
+      assertThat(address[0].role()).isEqualTo("primary");
+      assertThat(channel.awaitNotice(Duration.ofMillis(500))).as("healthy: no notice").isNull();
+
+      long t0 = System.nanoTime();
+      standby.promote();
+      AwareClient.Notice notice = channel.awaitNotice(Duration.ofSeconds(30));
+      long noticeMs = (System.nanoTime() - t0) / 1_000_000;
+      System.out.printf("aware client: failure notice %d ms after promote started (check_attr_interval %d ms): %s%n",
+          noticeMs, Stack.CHECK_ATTR_INTERVAL_MS, notice);
+      // The old primary's link is still up and it still accepts writes: only the newer timeline withdraws it.
+      assertThat(notice).isNotNull();
+      assertThat(notice.instance()).isEqualTo(0);
+      assertThat(notice.reason()).contains("older timeline");
+      assertThat(oldPrimary.isInRecovery()).isFalse();
+    }
+    try (AwareClient again = AwareClient.ask(stack.listener(0), "read-write", Map.of("user", "postgres"), address)) {
+      assertThat(address[0].port()).as("asking again names the new primary").isEqualTo(standby.port());
+    }
   }
 }
