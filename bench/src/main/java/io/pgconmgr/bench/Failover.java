@@ -121,8 +121,8 @@ final class Failover {
                 if (sidecars != null) {
                     loops.add(new Loop("conmgr (proxy mode), psql", sidecars.describe(),
                             () -> psqlReadWrite("host=127.0.0.1 port=" + sidecars.conmgrPort() + " user=postgres dbname=postgres")));
-                    loops.add(new Loop("conmgr aware client, PgJDBC", "asks conmgr for a read-write instance, then connects "
-                            + "to it directly (PgJDBC connectTimeout=2)", () -> awareReadWrite(sidecars.conmgrPort())));
+                    loops.add(new Loop("conmgr aware client, PgJDBC", "asks conmgr for a read-write instance, connects to it "
+                            + "directly (PgJDBC connectTimeout=2) and gives the connect up on a failure notice, then asks again", () -> awareReadWrite(sidecars.conmgrPort())));
                 } else if (first) {
                     table.note("conmgr rows absent: " + Sidecars.missingReason());
                 }

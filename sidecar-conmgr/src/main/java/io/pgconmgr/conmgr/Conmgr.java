@@ -5,6 +5,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pgconmgr.conmgr.ops.ConmgrMetrics;
 import io.pgconmgr.conmgr.ops.DataDirectory;
 import io.pgconmgr.conmgr.ops.HttpEndpoints;
+import io.pgconmgr.conmgr.ops.OpenFiles;
 import io.pgconmgr.conmgr.ops.PgLevel;
 import io.pgconmgr.conmgr.ops.StatusReport;
 import io.pgconmgr.conmgr.proxy.ProxyContext;
@@ -105,8 +106,11 @@ public final class Conmgr implements AutoCloseable {
       options.dataDir().claim(describeListeners(conf.allListeners()));
     }
     table.addListener(this::onChange);
+    OpenFiles openFiles = OpenFiles.measure(conf.allListeners().size() * conf.listenAddresses().split(",").length
+        + conf.instances().size());
+    logOpenFiles(openFiles);
     ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
-        Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections());
+        Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections(), openFiles);
     proxy = new ProxyServer(boss, workers, conf.listenAddresses(), conf.allListeners(), context);
     if (conf.httpPort() > 0) {
       try {
@@ -124,6 +128,21 @@ public final class Conmgr implements AutoCloseable {
     }
     if (options.heartbeats()) {
       links = HeartbeatLinks.start(conf, table, metrics, workers);
+    }
+  }
+
+  private void logOpenFiles(OpenFiles files) {
+    if (!files.known()) {
+      log.info(PgLevel.LOG, "open-files limit unknown on this platform: only max_connections limits client connections");
+      return;
+    }
+    log.info(PgLevel.LOG, "open-files limit {}: room for {} client connections ({} file descriptors each, {} kept for "
+        + "the JVM, listeners, heartbeat links and HTTP)", files.limit(), files.connections(), OpenFiles.PER_CONNECTION,
+        files.reserved());
+    if (files.belowMaxConnections(conf.maxConnections())) {
+      log.warn("max_connections = {} allows more client connections than the open-files limit ({}) can hold: "
+          + "connections above {} are refused; raise the limit (ulimit -n, or the container runtime's nofile) to serve more",
+          conf.maxConnections() == 0 ? "0 (unlimited)" : conf.maxConnections(), files.limit(), files.connections());
     }
   }
 

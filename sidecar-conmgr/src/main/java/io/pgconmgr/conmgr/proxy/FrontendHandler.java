@@ -78,12 +78,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     int max = context.maxConnections();
     int open = context.openConnections().incrementAndGet();
     if (max > 0 && open > max) {
-      context.openConnections().decrementAndGet();
-      log.info(PgLevel.LOG, "connection from {} refused: max_connections ({}) reached",
-          ctx.channel().remoteAddress(), max);
-      context.metrics().refused("max_connections");
-      state = State.CLOSED;
-      ctx.close();
+      refuse("max_connections", "max_connections (" + max + ") reached");
+      return;
+    }
+    if (open > context.openFiles().connections()) {
+      // Refused here rather than left to EMFILE, where accept() fails and clients wait unserved in the
+      // kernel's accept queue.
+      refuse("open_files", "open-files limit reached (ulimit -n " + context.openFiles().limit() + " holds "
+          + context.openFiles().connections() + " client connections)");
       return;
     }
     counted = true;
@@ -93,6 +95,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       ctx.close();
     }, context.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
     ctx.read();
+  }
+
+  private void refuse(String reason, String why) {
+    context.openConnections().decrementAndGet();
+    log.info(PgLevel.LOG, "connection from {} refused: {}", ctx.channel().remoteAddress(), why);
+    context.metrics().refused(reason);
+    state = State.CLOSED;
+    ctx.close();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.pgconmgr.conmgr.proxy;
 
 import io.pgconmgr.conmgr.ops.ConmgrMetrics;
+import io.pgconmgr.conmgr.ops.OpenFiles;
 import io.pgconmgr.conmgr.routing.Router;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param connectTimeout  TCP connect timeout towards an instance
  * @param startupTimeout  how long a new client may take to send its first packet
  * @param maxConnections  {@code max_connections}, 0 = unlimited
+ * @param openFiles       the client connections the open-files limit can hold
  */
 public record ProxyContext(
     Router router,
@@ -22,10 +24,11 @@ public record ProxyContext(
     Duration connectTimeout,
     Duration startupTimeout,
     int maxConnections,
+    OpenFiles openFiles,
     AtomicInteger openConnections) {
 
   public ProxyContext(Router router, ConmgrMetrics metrics, Duration routeWait, Duration connectTimeout,
-      Duration startupTimeout, int maxConnections) {
-    this(router, metrics, routeWait, connectTimeout, startupTimeout, maxConnections, new AtomicInteger());
+      Duration startupTimeout, int maxConnections, OpenFiles openFiles) {
+    this(router, metrics, routeWait, connectTimeout, startupTimeout, maxConnections, openFiles, new AtomicInteger());
   }
 }

@@ -90,6 +90,11 @@ final class ConmgrCli {
     return exec(true, List.of("timeout", Integer.toString(seconds)), program, all.toArray(new String[0]));
   }
 
+  /** Runs bin/{@code program} as the unprivileged user under an open-files limit (prlimit; soft and hard). */
+  static Cmd.Result runWithOpenFiles(int soft, int hard, String program, String... args) {
+    return exec(true, List.of("prlimit", "--nofile=" + soft + ":" + hard, "--"), program, args);
+  }
+
   private static Cmd.Result exec(boolean unprivileged, String program, String... args) {
     return exec(unprivileged, List.of(), program, args);
   }
