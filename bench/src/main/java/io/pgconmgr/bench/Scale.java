@@ -122,6 +122,14 @@ final class Scale {
                 table.row("client connections made (TCP handshake done) / still open after " + (5 + window.toSeconds()) + " s",
                         n + " / " + stillOpen + (firstFailure.isEmpty() ? "" : " (first failure: " + firstFailure + ")"));
                 table.row("proxied connections established at the far end", atSink);
+                String refused = Http.get(sidecars.conmgrMetricsUrl()).lines()
+                        .filter(l -> l.startsWith("conmgr_clients_refused_total{") && l.contains("reason=\"open_files\""))
+                        .findFirst().map(l -> l.substring(l.lastIndexOf(' ') + 1)).orElse("0");
+                table.row("refused by conmgr at accept, beyond its open-files limit (conmgr_clients_refused_total{reason=\"open_files\"})",
+                        refused);
+                table.row("client connections left open but unserved", Math.max(0, stillOpen - atSink));
+                table.row("conmgr's budget, from its startup log", sidecars.conmgrLog("open-files limit \\d+: room for").stream()
+                        .findFirst().map(l -> l.substring(l.indexOf("open-files limit"))).orElse("(no such log line)"));
                 table.row("time to open all", Table.secs(opened));
                 table.row("conmgr file descriptors open", openFds(pid) + " (hard limit of this machine: " + hardLimit + ")");
                 table.row("conmgr CPU while idle over " + window.toSeconds() + " s", Table.fmt(cpuPct, 1) + " % of one core");
@@ -130,8 +138,9 @@ final class Scale {
                 table.row("conmgr heap after GC idle -> with connections", heap0 / 1024 + " MiB -> " + heap1 / 1024
                         + " MiB (" + perSession(heap1 - heap0, atSink) + " per proxied connection)");
                 if (atSink < n) {
-                    table.note((n - atSink) + " client connections got no instance-side connection: when conmgr runs out of file "
-                            + "descriptors it cannot accept them (EMFILE), so they wait in the kernel's accept queue, open but unserved.");
+                    table.note((n - atSink) + " client connections got no instance-side connection. conmgr refuses the clients "
+                            + "its open-files limit cannot hold (closed right after accept, logged, counted); without that, at EMFILE "
+                            + "it could not accept them and they would wait in the kernel's accept queue, open but unserved.");
                 }
                 table.note("JVM flags of the conmgr launcher: " + Sidecars.conmgrJavaOpts(o));
                 table.note("Every proxied connection costs conmgr two sockets (client side, instance side), so one process "

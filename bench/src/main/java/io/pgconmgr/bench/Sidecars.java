@@ -275,6 +275,20 @@ final class Sidecars implements AutoCloseable {
         return conmgrPort;
     }
 
+    String conmgrMetricsUrl() {
+        return "http://127.0.0.1:" + conmgrHttpPort + "/metrics";
+    }
+
+    /** The lines of conmgr's log so far that match {@code regex} (found anywhere in the line). */
+    List<String> conmgrLog(String regex) {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        try {
+            return Files.readAllLines(dir.resolve("conmgr.out")).stream().filter(l -> p.matcher(l).find()).toList();
+        } catch (java.io.IOException e) {
+            return List.of();
+        }
+    }
+
     long conmgrPid() {
         return conmgr.pid();
     }
