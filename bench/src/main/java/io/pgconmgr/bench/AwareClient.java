@@ -74,13 +74,14 @@ final class AwareClient implements AutoCloseable {
             if (c != null && watch.established(c)) {
                 return new AwareClient(watch, c, address);
             }
+            String notice = watch.notice(); // read before closing: our own close fires the watcher too
             watch.close();
-            if (watch.notice() == null) {
+            if (notice == null) {
                 throw failure; // an ordinary connect failure, as without conmgr
             }
             if (ask == ASKS) {
                 throw new SQLException("conmgr withdrew the instance it named during the connect " + ASKS
-                        + " times in a row; last: " + watch.notice(), "08001", failure);
+                        + " times in a row; last: " + notice, "08001", failure);
             }
         }
     }
