@@ -51,10 +51,30 @@ public final class Conmgr implements AutoCloseable {
    * @param dataDir             directory for conmgr.pid / conmgr.status, or null (embedded use, tests)
    * @param readyWithoutPrimary {@code -W}: report ready once the listeners are bound, primary or not
    * @param heartbeats          start heartbeat clients (false: the table is fed by the caller, for tests)
+   * @param ioThreads           event-loop threads for clients, instances and heartbeats ({@code CONMGR_IO_THREADS})
    */
-  public record Options(DataDirectory dataDir, boolean readyWithoutPrimary, boolean heartbeats) {
+  public record Options(DataDirectory dataDir, boolean readyWithoutPrimary, boolean heartbeats, int ioThreads) {
+    public Options {
+      if (ioThreads < 1) {
+        throw new IllegalArgumentException("ioThreads must be at least 1, got " + ioThreads);
+      }
+    }
+
+    public Options(DataDirectory dataDir, boolean readyWithoutPrimary, boolean heartbeats) {
+      this(dataDir, readyWithoutPrimary, heartbeats, defaultIoThreads());
+    }
+
     public static Options embedded() {
       return new Options(null, false, true);
+    }
+
+    /**
+     * One thread per four processors, at least one. A relayed packet costs far less than the
+     * PostgreSQL backend and the application that produce it, so one thread keeps up with a pod's
+     * clients; more threads on few cores only add cross-core wake-ups (measured in docs/BENCHMARKS.md).
+     */
+    public static int defaultIoThreads() {
+      return Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
     }
   }
 
@@ -64,8 +84,8 @@ public final class Conmgr implements AutoCloseable {
   private final ClientRegistry clients = new ClientRegistry();
   private final Router router;
   private final ConmgrMetrics metrics;
-  private final EventLoopGroup boss;
-  private final EventLoopGroup workers;
+  /** Accepts, relays and heartbeats: a client, its instance connection and their timers share one thread. */
+  private final EventLoopGroup io;
   private final ExecutorService statusWriter;
   private final CountDownLatch primaryKnown = new CountDownLatch(1);
   private volatile boolean splitBrainReported;
@@ -80,8 +100,7 @@ public final class Conmgr implements AutoCloseable {
     this.table = new InstanceTable(conf.instances(), Clock.systemDefaultZone());
     this.router = new Router(table, clients);
     this.metrics = new ConmgrMetrics(table, clients);
-    this.boss = Transport.group(1, new DefaultThreadFactory("conmgr-accept", true));
-    this.workers = Transport.group(0, new DefaultThreadFactory("conmgr-io", true));
+    this.io = Transport.group(options.ioThreads(), new DefaultThreadFactory("conmgr-io", true));
     this.statusWriter = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "conmgr-status");
       t.setDaemon(true);
@@ -111,7 +130,7 @@ public final class Conmgr implements AutoCloseable {
     logOpenFiles(openFiles);
     ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
         Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections(), openFiles);
-    proxy = new ProxyServer(boss, workers, conf.listenAddresses(), conf.allListeners(), context);
+    proxy = new ProxyServer(io, conf.listenAddresses(), conf.allListeners(), context);
     if (conf.httpPort() > 0) {
       try {
         http = new HttpEndpoints(conf.httpPort(), () -> !stopping, this::ready, this::readiness,
@@ -120,14 +139,15 @@ public final class Conmgr implements AutoCloseable {
         throw new IOException("could not listen on HTTP port " + conf.httpPort() + ": " + e.getMessage(), e);
       }
     }
-    log.info(PgLevel.LOG, "conmgr listening on {} ({}), HTTP on {}", proxy.addresses(),
-        describeListeners(conf.allListeners()), conf.httpPort() > 0 ? conf.httpPort() : "off");
+    log.info(PgLevel.LOG, "conmgr listening on {} ({}), HTTP on {}, {} I/O thread{}", proxy.addresses(),
+        describeListeners(conf.allListeners()), conf.httpPort() > 0 ? conf.httpPort() : "off", options.ioThreads(),
+        options.ioThreads() == 1 ? "" : "s");
     writeStatus();
     if (options.readyWithoutPrimary()) {
       markReady();
     }
     if (options.heartbeats()) {
-      links = HeartbeatLinks.start(conf, table, metrics, workers);
+      links = HeartbeatLinks.start(conf, table, metrics, io);
     }
   }
 
@@ -298,8 +318,7 @@ public final class Conmgr implements AutoCloseable {
     if (http != null) {
       http.close();
     }
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    io.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     statusWriter.shutdown();
     try {
       statusWriter.awaitTermination(2, TimeUnit.SECONDS);

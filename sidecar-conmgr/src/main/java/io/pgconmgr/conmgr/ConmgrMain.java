@@ -30,15 +30,32 @@ public final class ConmgrMain {
         --help   show this help
       """;
 
+  /** Environment variable overriding the number of I/O threads ({@link Conmgr.Options#defaultIoThreads}). */
+  static final String IO_THREADS_ENV = "CONMGR_IO_THREADS";
+  static final int MAX_IO_THREADS = 64;
+
   private ConmgrMain() {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, System.getenv("CMDATA"), System.err));
+    System.exit(run(args, System.getenv("CMDATA"), System.getenv(IO_THREADS_ENV), System.err));
   }
 
   /** Everything main does up to the running state; returns the exit status. Blocks while conmgr runs. */
-  static int run(String[] args, String cmdata, PrintStream err) {
+  static int run(String[] args, String cmdata, String ioThreadsEnv, PrintStream err) {
+    int ioThreads = Conmgr.Options.defaultIoThreads();
+    if (ioThreadsEnv != null && !ioThreadsEnv.isBlank()) {
+      try {
+        ioThreads = Integer.parseInt(ioThreadsEnv.trim());
+      } catch (NumberFormatException e) {
+        ioThreads = 0;
+      }
+      if (ioThreads < 1 || ioThreads > MAX_IO_THREADS) {
+        err.println("conmgr: " + IO_THREADS_ENV + " must be a whole number from 1 to " + MAX_IO_THREADS + ", got \""
+            + ioThreadsEnv + "\"");
+        return 2;
+      }
+    }
     Path dir = cmdata == null || cmdata.isEmpty() ? null : Path.of(cmdata);
     boolean noWait = false;
     for (int i = 0; i < args.length; i++) {
@@ -104,7 +121,7 @@ public final class ConmgrMain {
     }
     Conmgr conmgr;
     try {
-      conmgr = Conmgr.start(conf, new Conmgr.Options(files, noWait, true));
+      conmgr = Conmgr.start(conf, new Conmgr.Options(files, noWait, true, ioThreads));
     } catch (IOException | RuntimeException e) {
       log.error(PgLevel.FATAL, "could not start: {}", e.getMessage());
       err.println("conmgr: could not start: " + e.getMessage());

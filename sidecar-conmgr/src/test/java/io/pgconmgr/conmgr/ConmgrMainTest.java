@@ -13,8 +13,12 @@ class ConmgrMainTest {
   private String stderr;
 
   private int run(String cmdata, String... args) {
+    return runWithIoThreads(cmdata, null, args);
+  }
+
+  private int runWithIoThreads(String cmdata, String ioThreads, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int status = ConmgrMain.run(args, cmdata, new PrintStream(out, true, StandardCharsets.UTF_8));
+    int status = ConmgrMain.run(args, cmdata, ioThreads, new PrintStream(out, true, StandardCharsets.UTF_8));
     stderr = out.toString(StandardCharsets.UTF_8);
     return status;
   }
@@ -33,5 +37,13 @@ class ConmgrMainTest {
   void helpExitsZero() {
     assertThat(run(null, "--help")).isZero();
     assertThat(stderr).contains("-W");
+  }
+
+  @Test
+  void aBadIoThreadCountIsRefusedBeforeAnythingStarts() {
+    for (String bad : new String[] {"0", "-2", "many", "65"}) {
+      assertThat(runWithIoThreads("/nonexistent", bad)).isEqualTo(2);
+      assertThat(stderr).contains("CONMGR_IO_THREADS must be a whole number from 1 to 64, got \"" + bad + "\"");
+    }
   }
 }

@@ -22,11 +22,14 @@ public final class ProxyServer implements AutoCloseable {
 
   private final List<Channel> servers = new ArrayList<>();
 
-  /** Binds every listener on every address of {@code listenAddresses}; fails (and unbinds) if one cannot bind. */
-  public ProxyServer(EventLoopGroup boss, EventLoopGroup workers, String listenAddresses, List<Listener> listeners,
-      ProxyContext context) throws IOException {
+  /**
+   * Binds every listener on every address of {@code listenAddresses}; fails (and unbinds) if one cannot bind.
+   * Accepting on the I/O threads themselves spares each new connection a hand-off between threads.
+   */
+  public ProxyServer(EventLoopGroup io, String listenAddresses, List<Listener> listeners, ProxyContext context)
+      throws IOException {
     Bootstrap backends = new Bootstrap()
-        .group(workers)
+        .group(io)
         .channel(Transport.socketChannel())
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -34,7 +37,7 @@ public final class ProxyServer implements AutoCloseable {
     for (String host : hosts(listenAddresses)) {
       for (Listener listener : listeners) {
         ServerBootstrap b = new ServerBootstrap()
-            .group(boss, workers)
+            .group(io)
             .channel(Transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.AUTO_READ, false)
