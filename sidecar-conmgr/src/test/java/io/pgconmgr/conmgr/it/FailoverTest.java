@@ -40,11 +40,16 @@ class FailoverTest {
     }
   }
 
+  /** Instance 0 the primary, 1 its standby; read-write listener first. */
+  private void startPrimaryAndStandby(String namePrefix) throws Exception {
+    WatchdogProcess.assumeAvailable();
+    stack = Stack.start(PgCluster.builder().standbys(1).namePrefix(namePrefix).start(), List.of(), 10_000, 0)
+        .awaitHealthy(Duration.ofSeconds(60));
+  }
+
   @Test
   void readWriteFollowsThePromotionAndNeverReturnsToTheOldPrimary() throws Exception {
-    WatchdogProcess.assumeAvailable();
-    stack = Stack.start(PgCluster.builder().standbys(1).namePrefix("failover").start(), List.of(), 10_000, 0)
-        .awaitHealthy(Duration.ofSeconds(60));
+    startPrimaryAndStandby("failover");
     PgInstance oldPrimary = stack.cluster.primary();
     PgInstance standby = stack.cluster.standby(0);
     String rw = stack.jdbcUrl(0, "connectTimeout=20");
@@ -96,9 +101,7 @@ class FailoverTest {
 
   @Test
   void awareClientGivenTheOldPrimaryGetsAFailureNoticeWhenTheStandbyIsPromoted() throws Exception {
-    WatchdogProcess.assumeAvailable();
-    stack = Stack.start(PgCluster.builder().standbys(1).namePrefix("failover-aware").start(), List.of(), 10_000, 0)
-        .awaitHealthy(Duration.ofSeconds(60));
+    startPrimaryAndStandby("failover-aware");
     PgInstance oldPrimary = stack.cluster.primary();
     PgInstance standby = stack.cluster.standby(0);
     AwareClient.Address[] address = new AwareClient.Address[1];
