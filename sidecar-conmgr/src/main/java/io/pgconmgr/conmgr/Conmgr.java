@@ -162,7 +162,7 @@ public final class Conmgr implements AutoCloseable {
     if (files.belowMaxConnections(conf.maxConnections())) {
       log.warn("max_connections = {} allows more client connections than the open-files limit ({}) can hold: "
           + "connections above {} are refused; raise the limit (ulimit -n, or the container runtime's nofile) to serve more",
-          conf.maxConnections() == 0 ? "0 (unlimited)" : conf.maxConnections(), files.limit(), files.connections());
+          conf.maxConnections(), files.limit(), files.connections());
     }
   }
 

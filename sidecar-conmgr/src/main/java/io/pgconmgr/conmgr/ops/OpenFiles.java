@@ -48,8 +48,11 @@ public record OpenFiles(long limit, long reserved, int connections) {
     return limit >= 0;
   }
 
-  /** {@code max_connections} (0 = unlimited) lets more clients in than the descriptors can hold. */
+  /**
+   * An explicit {@code max_connections} promises more clients than the descriptors can hold. 0
+   * (unlimited, the default) is not a promise: the startup line already says where the limit is.
+   */
   public boolean belowMaxConnections(int maxConnections) {
-    return known() && (maxConnections == 0 || maxConnections > connections);
+    return known() && maxConnections > connections;
   }
 }

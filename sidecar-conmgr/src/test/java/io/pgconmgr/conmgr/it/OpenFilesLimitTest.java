@@ -70,7 +70,7 @@ class OpenFilesLimitTest {
     int httpPort = TestConf.freePort();
     ConmgrConf conf = new ConmgrConf(b.port(), b.targetSessionAttrs(), b.listeners(), b.listenAddresses(),
         b.instances(), 1, 3, 1, 2, Set.of(ConmgrConf.LogDestination.STDERR), ConmgrConf.SyslogFacility.LOCAL0,
-        "conmgr", ConmgrConf.LogLevel.WARNING, 0, httpPort, 2000);
+        "conmgr", ConmgrConf.LogLevel.WARNING, 1000, httpPort, 2000);
     dir = ConmgrCli.newDir();
     ConmgrCli.writeConf(dir, ConmgrConfRenderer.render(conf));
 
@@ -83,7 +83,7 @@ class OpenFilesLimitTest {
     int capacity = Integer.parseInt(room.group(2));
     System.out.println("conmgr under ulimit -n " + SOFT + ":" + HARD + ": " + room.group());
     assertThat(capacity).isBetween(10, HARD / 2);
-    assertThat(log).contains("WARNING:  max_connections = 0 (unlimited) allows more client connections than the "
+    assertThat(log).contains("WARNING:  max_connections = 1000 allows more client connections than the "
         + "open-files limit (" + HARD + ") can hold");
 
     String url = "jdbc:postgresql://127.0.0.1:" + conf.port() + "/postgres?user=postgres&connectTimeout=20";
