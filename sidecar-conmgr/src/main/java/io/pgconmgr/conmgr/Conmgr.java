@@ -10,7 +10,6 @@ import io.pgconmgr.conmgr.ops.PgLevel;
 import io.pgconmgr.conmgr.ops.StatusReport;
 import io.pgconmgr.conmgr.proxy.ProxyContext;
 import io.pgconmgr.conmgr.proxy.ProxyServer;
-import io.pgconmgr.conmgr.proxy.Transport;
 import io.pgconmgr.conmgr.routing.ClientRegistry;
 import io.pgconmgr.conmgr.routing.InstanceState;
 import io.pgconmgr.conmgr.routing.InstanceTable;
@@ -20,6 +19,7 @@ import io.pgconmgr.conmgr.routing.RoutingPolicy;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.conf.Listener;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import io.pgconmgr.protocol.heartbeat.NettyTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -100,7 +100,7 @@ public final class Conmgr implements AutoCloseable {
     this.table = new InstanceTable(conf.instances(), Clock.systemDefaultZone());
     this.router = new Router(table, clients);
     this.metrics = new ConmgrMetrics(table, clients);
-    this.io = Transport.group(options.ioThreads(), new DefaultThreadFactory("conmgr-io", true));
+    this.io = NettyTransport.newEventLoopGroup(options.ioThreads(), new DefaultThreadFactory("conmgr-io", true));
     this.statusWriter = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "conmgr-status");
       t.setDaemon(true);

@@ -16,6 +16,7 @@ import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * Picks the Netty transport: native epoll where the library loads (Linux), NIO elsewhere. The
@@ -37,7 +38,11 @@ public final class NettyTransport {
    * @param threadNamePrefix prefix of the thread names, e.g. "heartbeat"
    */
   public static EventLoopGroup newEventLoopGroup(int threads, String threadNamePrefix) {
-    DefaultThreadFactory threadFactory = new DefaultThreadFactory(threadNamePrefix);
+    return newEventLoopGroup(threads, new DefaultThreadFactory(threadNamePrefix));
+  }
+
+  /** A new event loop group, epoll when available, else NIO, with threads from {@code threadFactory}. */
+  public static EventLoopGroup newEventLoopGroup(int threads, ThreadFactory threadFactory) {
     return new MultiThreadIoEventLoopGroup(threads, threadFactory,
         epollAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
   }

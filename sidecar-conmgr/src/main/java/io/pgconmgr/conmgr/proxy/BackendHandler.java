@@ -1,41 +1,47 @@
 package io.pgconmgr.conmgr.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The instance side of a proxied connection: relays to the client, reading again only after the write completed. */
+/**
+ * The instance side of a proxied connection: relays to the client. Reads again once a batch is
+ * flushed while the client's outbound buffer is below its high-water mark; otherwise when the
+ * client becomes writable again ({@link FrontendHandler#channelWritabilityChanged}).
+ */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
 
   private final Channel client;
-  /** One listener for every relayed packet: a lambda per packet would be garbage on the hot path. */
-  private ChannelFutureListener afterWrite;
 
   BackendHandler(Channel client) {
     this.client = client;
   }
 
   @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    afterWrite = f -> {
-      if (f.isSuccess()) {
-        ctx.read();
-      } else {
-        f.channel().close();
-        ctx.close();
-      }
-    };
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    // A void promise: no object per packet; a failed write reaches the client's exceptionCaught.
+    client.write(msg, client.voidPromise());
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    client.writeAndFlush(msg).addListener(afterWrite);
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    client.flush();
+    if (client.isWritable()) {
+      ctx.read();
+    }
+  }
+
+  /** The client drained what this side had queued for it: read from the client again. */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      client.read();
+    }
   }
 
   @Override

@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection on a listener: reads the first packet, routes it, then either proxies the
- * byte stream to the chosen instance (with backpressure: each side reads again only when its
- * last write completed) or, for an aware client, answers the instance's address and keeps the
+ * byte stream to the chosen instance (without an object per packet; with backpressure: a side reads
+ * again only while the other side's outbound buffer is below its high-water mark) or, for an aware
+ * client, answers the instance's address and keeps the
  * socket as failure-notice channel. Every method runs on the client channel's event loop, except
  * {@link #linkLost}, which hops onto it.
  */
@@ -56,15 +57,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
   private InstanceTable.ChangeListener tableListener;
   private ClientRegistry.Lease lease;
   private Channel backend;
-  /** One listener for every relayed packet: a lambda per packet would be garbage on the hot path. */
-  private final ChannelFutureListener afterWrite = f -> {
-    if (f.isSuccess()) {
-      ctx.read();
-    } else {
-      f.channel().close();
-      ctx.close();
-    }
-  };
 
   FrontendHandler(ProxyContext context, TargetSessionAttrs listenerTarget, Bootstrap backends) {
     this.context = context;
@@ -112,7 +104,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       return;
     }
     switch (state) {
-      case PROXYING -> backend.writeAndFlush(msg).addListener(afterWrite);
+      // A void promise: no object per packet; a failed write reaches the backend's exceptionCaught.
+      case PROXYING -> backend.write(msg, backend.voidPromise());
       case AWARE -> {
         // Only Terminate ('X') is expected; anything else is ignored (the channel is one-way).
         ByteBuf buf = (ByteBuf) msg;
@@ -125,6 +118,29 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
         }
       }
       default -> ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /**
+   * The end of a batch of reads: flush it to the instance, and read on while the instance's outbound
+   * buffer stays below its high-water mark (backpressure: otherwise the instance's becoming writable
+   * again, {@link BackendHandler#channelWritabilityChanged}, resumes reading).
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (state == State.PROXYING) {
+      backend.flush();
+      if (backend.isWritable()) {
+        ctx.read();
+      }
+    }
+  }
+
+  /** The instance drained what this side had queued for the client: read from the instance again. */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (state == State.PROXYING && ctx.channel().isWritable()) {
+      backend.read();
     }
   }
 

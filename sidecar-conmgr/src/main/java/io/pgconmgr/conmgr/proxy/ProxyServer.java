@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.pgconmgr.protocol.conf.Listener;
+import io.pgconmgr.protocol.heartbeat.NettyTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ public final class ProxyServer implements AutoCloseable {
       throws IOException {
     Bootstrap backends = new Bootstrap()
         .group(io)
-        .channel(Transport.socketChannel())
+        .channel(NettyTransport.socketChannelType(io))
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis());
@@ -38,7 +39,7 @@ public final class ProxyServer implements AutoCloseable {
       for (Listener listener : listeners) {
         ServerBootstrap b = new ServerBootstrap()
             .group(io)
-            .channel(Transport.serverChannel())
+            .channel(NettyTransport.serverSocketChannelType(io))
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.TCP_NODELAY, true)
