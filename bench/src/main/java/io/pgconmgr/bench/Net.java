@@ -2,7 +2,6 @@ package io.pgconmgr.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -14,13 +13,15 @@ public final class Net {
     private Net() {
     }
 
-    /** A port free on loopback right now (the caller binds it soon after). */
+    /** A port free on every address right now (the caller binds it soon after). */
     public static int freePort() {
         try (ServerSocket s = new ServerSocket()) {
             // Without SO_REUSEADDR the kernel skips ports still held by TIME_WAIT sockets, which a server
-            // binding without it (as Netty does by default) would fail on.
+            // binding without it (as Netty does by default) would fail on. The wildcard address: some
+            // servers (conmgr's HTTP port) bind it, and a port used on any address, e.g. by one of the
+            // scale run's connections from 127.1.x.y, would make that bind fail.
             s.setReuseAddress(false);
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
+            s.bind(new InetSocketAddress(0), 1);
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
