@@ -128,9 +128,14 @@ final class AwareClient implements AutoCloseable {
         return watch.notice();
     }
 
+    /** Closes the database connection (Terminate to the server) and then the conmgr channel. */
     @Override
     public void close() {
-        abort(connection);
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            abort(connection); // the server may be gone: do not wait for it
+        }
         watch.close();
     }
 
@@ -174,6 +179,9 @@ final class AwareClient implements AutoCloseable {
 
         @Override
         public synchronized void track(Socket s) throws IOException {
+            if (connection != null) {
+                return; // after the connect PgJDBC uses the factory for cancel requests: not ours to watch
+            }
             if (notice != null) {
                 s.close(); // the instance is already withdrawn: PgJDBC's connect fails at once
             } else {

@@ -124,7 +124,8 @@ final class Scale {
                 table.row("proxied connections established at the far end", atSink);
                 String refused = Http.get(sidecars.conmgrMetricsUrl()).lines()
                         .filter(l -> l.startsWith("conmgr_clients_refused_total{") && l.contains("reason=\"open_files\""))
-                        .findFirst().map(l -> l.substring(l.lastIndexOf(' ') + 1)).orElse("0");
+                        .findFirst().map(l -> String.valueOf((long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))))
+                        .orElse("0");
                 table.row("refused by conmgr at accept, beyond its open-files limit (conmgr_clients_refused_total{reason=\"open_files\"})",
                         refused);
                 table.row("client connections left open but unserved", Math.max(0, stillOpen - atSink));

@@ -15,10 +15,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class AwareClientTest {
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final List<AutoCloseable> closing = new CopyOnWriteArrayList<>(); // filled from the test and the scripted conmgr thread
 
     @AfterEach
     void cleanUp() throws Exception {

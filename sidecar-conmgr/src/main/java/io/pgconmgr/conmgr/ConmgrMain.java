@@ -28,6 +28,8 @@ public final class ConmgrMain {
         -D DIR   directory holding conmgr.conf (default: $CMDATA)
         -W       report ready at once (HTTP /ready, conmgr.pid), without waiting for a primary
         --help   show this help
+      Environment: CMDATA (default for -D), CONMGR_IO_THREADS (event-loop threads, 1-64; default one per
+      four processors), CONMGR_JAVA_OPTS (JVM options, bin/conmgr)
       """;
 
   /** Environment variable overriding the number of I/O threads ({@link Conmgr.Options#defaultIoThreads}). */
@@ -43,19 +45,6 @@ public final class ConmgrMain {
 
   /** Everything main does up to the running state; returns the exit status. Blocks while conmgr runs. */
   static int run(String[] args, String cmdata, String ioThreadsEnv, PrintStream err) {
-    int ioThreads = Conmgr.Options.defaultIoThreads();
-    if (ioThreadsEnv != null && !ioThreadsEnv.isBlank()) {
-      try {
-        ioThreads = Integer.parseInt(ioThreadsEnv.trim());
-      } catch (NumberFormatException e) {
-        ioThreads = 0;
-      }
-      if (ioThreads < 1 || ioThreads > MAX_IO_THREADS) {
-        err.println("conmgr: " + IO_THREADS_ENV + " must be a whole number from 1 to " + MAX_IO_THREADS + ", got \""
-            + ioThreadsEnv + "\"");
-        return 2;
-      }
-    }
     Path dir = cmdata == null || cmdata.isEmpty() ? null : Path.of(cmdata);
     boolean noWait = false;
     for (int i = 0; i < args.length; i++) {
@@ -76,6 +65,19 @@ public final class ConmgrMain {
           err.print("conmgr: unknown argument \"" + args[i] + "\"\n" + USAGE);
           return 2;
         }
+      }
+    }
+    int ioThreads = Conmgr.Options.defaultIoThreads();
+    if (ioThreadsEnv != null && !ioThreadsEnv.isBlank()) {
+      try {
+        ioThreads = Integer.parseInt(ioThreadsEnv.trim());
+      } catch (NumberFormatException e) {
+        ioThreads = 0;
+      }
+      if (ioThreads < 1 || ioThreads > MAX_IO_THREADS) {
+        err.println("conmgr: " + IO_THREADS_ENV + " must be a whole number from 1 to " + MAX_IO_THREADS + ", got \""
+            + ioThreadsEnv + "\"");
+        return 2;
       }
     }
     if (dir == null) {

@@ -36,7 +36,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** The client drained what this side had queued for it: read from the client again. */
+  /**
+   * The client drained what this side had queued for it: read from the client again. This channel
+   * exists only once the frontend is proxying, so no state check is needed here.
+   */
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (ctx.channel().isWritable()) {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.pgconmgr.protocol.conf.Listener;
 import io.pgconmgr.protocol.heartbeat.NettyTransport;
@@ -21,11 +22,20 @@ import java.util.List;
  */
 public final class ProxyServer implements AutoCloseable {
 
+  /**
+   * What a side may hold queued for the other before reading from it stops (high) and resumes (low).
+   * A stalled direction then holds at most this plus one read (up to 64 KiB) of direct memory, which
+   * the images cap at 64 MiB for all clients; the kernel's socket buffers, much larger, keep a bulk
+   * stream flowing meanwhile.
+   */
+  static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(16 * 1024, 32 * 1024);
+
   private final List<Channel> servers = new ArrayList<>();
 
   /**
    * Binds every listener on every address of {@code listenAddresses}; fails (and unbinds) if one cannot bind.
-   * Accepting on the I/O threads themselves spares each new connection a hand-off between threads.
+   * Accepting on the I/O threads themselves spares each new connection a hand-off between threads
+   * (with one I/O thread, the default on up to seven processors, always).
    */
   public ProxyServer(EventLoopGroup io, String listenAddresses, List<Listener> listeners, ProxyContext context)
       throws IOException {
@@ -33,6 +43,7 @@ public final class ProxyServer implements AutoCloseable {
         .group(io)
         .channel(NettyTransport.socketChannelType(io))
         .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis());
     for (String host : hosts(listenAddresses)) {
@@ -42,6 +53,7 @@ public final class ProxyServer implements AutoCloseable {
             .channel(NettyTransport.serverSocketChannelType(io))
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.AUTO_READ, false)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(new ChannelInitializer<SocketChannel>() {
               @Override
