@@ -1,10 +1,8 @@
 package io.pgconmgr.bench;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import javax.net.SocketFactory;
 import jdk.net.ExtendedSocketOptions;
 
 /**
@@ -12,7 +10,7 @@ import jdk.net.ExtendedSocketOptions;
  * defaults). Use {@code socketFactory=io.pgconmgr.bench.KeepaliveSocketFactory&socketFactoryArg=IDLE,INTERVAL,COUNT}
  * (seconds, seconds, probes).
  */
-public final class KeepaliveSocketFactory extends SocketFactory {
+public final class KeepaliveSocketFactory extends UnconnectedSocketFactory {
 
     private final int idle;
     private final int interval;
@@ -46,25 +44,5 @@ public final class KeepaliveSocketFactory extends SocketFactory {
     public Socket createSocket() throws IOException {
         // PgJDBC connects the unconnected socket itself; the options hold across connect.
         return tune(new Socket(), idle, interval, count);
-    }
-
-    @Override
-    public Socket createSocket(String host, int port) throws IOException {
-        return tune(new Socket(host, port), idle, interval, count);
-    }
-
-    @Override
-    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-        return tune(new Socket(host, port, localHost, localPort), idle, interval, count);
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port) throws IOException {
-        return tune(new Socket(host, port), idle, interval, count);
-    }
-
-    @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
-        return tune(new Socket(address, port, localAddress, localPort), idle, interval, count);
     }
 }

@@ -1,13 +1,10 @@
 package io.pgconmgr.bench;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.SocketFactory;
 
 /**
  * PgJDBC socket factory that hands every socket of one connection attempt to that attempt's
@@ -15,7 +12,7 @@ import javax.net.SocketFactory;
  * {@code connect()} or in the startup exchange. PgJDBC builds the factory by class name with
  * {@code socketFactoryArg} as the only argument: the argument is the attempt's key here.
  */
-public final class WatchedSocketFactory extends SocketFactory {
+public final class WatchedSocketFactory extends UnconnectedSocketFactory {
 
     /** Receives each socket PgJDBC creates for the attempt (before it connects it). */
     interface Sink {
@@ -51,35 +48,6 @@ public final class WatchedSocketFactory extends SocketFactory {
         // PgJDBC connects the unconnected socket itself: tracking it first makes the connect abortable.
         Socket s = new Socket();
         sink.track(s);
-        return s;
-    }
-
-    @Override
-    public Socket createSocket(String host, int port) throws IOException {
-        return connected(new InetSocketAddress(host, port));
-    }
-
-    @Override
-    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-        return connected(new InetSocketAddress(host, port), new InetSocketAddress(localHost, localPort));
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port) throws IOException {
-        return connected(new InetSocketAddress(host, port));
-    }
-
-    @Override
-    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) throws IOException {
-        return connected(new InetSocketAddress(address, port), new InetSocketAddress(localAddress, localPort));
-    }
-
-    private Socket connected(InetSocketAddress remote, InetSocketAddress... local) throws IOException {
-        Socket s = createSocket();
-        if (local.length > 0) {
-            s.bind(local[0]);
-        }
-        s.connect(remote);
         return s;
     }
 }
