@@ -340,7 +340,7 @@ class ProxyTest {
   }
 
   @Test
-  void aClientThatDoesNotReadStopsConmgrReadingFromTheInstance() throws Exception {
+  void aClientThatDoesNotReadStopsConmgrReadingFromTheInstanceUntilItReadsAgain() throws Exception {
     // Backpressure: conmgr reads from the instance only as fast as the client takes the bytes, so
     // a flooding server and a stalled client fill socket buffers, not conmgr's memory.
     long flood = 256L << 20;
@@ -377,6 +377,16 @@ class ProxyTest {
       }
       System.out.printf("stalled client: the instance could write %d MB of %d MB%n", written.get() >> 20, flood >> 20);
       assertThat(written.get()).as("bounded by socket buffers, not the whole flood").isLessThan(64L << 20);
+
+      // The client reads again: conmgr resumes reading from the instance (writability regained) and
+      // every byte of the flood arrives (fails by timeout when reading never resumes).
+      stalled.setSoTimeout(30_000);
+      long received = 1;
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = stalled.getInputStream().read(buf)) >= 0; ) {
+        received += n;
+      }
+      assertThat(received).as("the whole flood, once the client reads again").isEqualTo(flood);
     }
   }
 
