@@ -26,6 +26,7 @@ final class ProxyOverhead {
         int clients = o.integer("clients", 8);
         int threads = o.integer("threads", 2);
         int rounds = o.integer("rounds", 2);
+        List<String> modes = modes(o.string("modes", String.join(",", MODES)));
         try (PgCluster cluster = PgCluster.builder().namePrefix("bench-overhead")
                 .conf("max_connections = 300").start()) {
             PgInstance pg = cluster.primary();
@@ -53,21 +54,28 @@ final class ProxyOverhead {
                 Duration warmupConnect = o.seconds("warmup-connect", 30);
                 List<String> curves = new ArrayList<>();
                 for (Target t : targets) {
-                    if (!warmup.isZero()) {
+                    if (!warmup.isZero() && (modes.contains("persistent") || modes.contains("latency"))) {
                         Table.progress("overhead: warm-up " + t.name());
                         Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, warmup, false);
                     }
-                    List<String> curve = warmUpConnections(t, clients, threads, warmupConnect);
+                    List<String> curve = modes.contains("connect")
+                            ? warmUpConnections(t, clients, threads, warmupConnect) : List.of();
                     if (t.name().startsWith("conmgr") && !curve.isEmpty()) {
                         curves.add(t.name() + ": " + String.join(", ", curve));
                     }
                 }
-                measure(targets, false, clients, threads, duration, rounds, "(persistent connections)", List.of());
-                // One client leaves the 2 cores unsaturated: the latency a proxy adds per round trip.
-                measure(targets, false, 1, 1, duration, rounds, "(one persistent connection: added latency)", List.of());
-                measure(targets, true, clients, threads, duration, rounds, "-C (new connection per transaction)",
-                        curves.stream().map(c -> "JIT warm-up before these rounds, proxy CPU per 1k tx in successive "
-                                + WARMUP_CHUNK.toSeconds() + " s slices of -C on a fresh JVM: " + c).toList());
+                if (modes.contains("persistent")) {
+                    measure(targets, false, clients, threads, duration, rounds, "(persistent connections)", List.of());
+                }
+                if (modes.contains("latency")) {
+                    // One client leaves the 2 cores unsaturated: the latency a proxy adds per round trip.
+                    measure(targets, false, 1, 1, duration, rounds, "(one persistent connection: added latency)", List.of());
+                }
+                if (modes.contains("connect")) {
+                    measure(targets, true, clients, threads, duration, rounds, "-C (new connection per transaction)",
+                            curves.stream().map(c -> "JIT warm-up before these rounds, proxy CPU per 1k tx in successive "
+                                    + WARMUP_CHUNK.toSeconds() + " s slices of -C on a fresh JVM: " + c).toList());
+                }
                 if (o.flag("syscalls")) {
                     syscalls(targets, clients, threads, duration);
                 }
@@ -82,6 +90,22 @@ final class ProxyOverhead {
                 }
             }
         }
+    }
+
+    /** The pgbench modes, in the order they run: -c N persistent, -c 1 persistent, -C. */
+    static final List<String> MODES = List.of("persistent", "latency", "connect");
+
+    /** Parses {@code --modes}: a comma-separated subset of {@link #MODES} (for quicker tuning runs). */
+    static List<String> modes(String option) {
+        List<String> modes = new ArrayList<>();
+        for (String m : option.split(",")) {
+            String mode = m.trim();
+            if (!MODES.contains(mode)) {
+                throw new IllegalArgumentException("--modes: unknown mode '" + mode + "'; known: " + String.join(", ", MODES));
+            }
+            modes.add(mode);
+        }
+        return modes;
     }
 
     /** Warm-up slices of -C; {@link #warmUpConnections} reports the proxy's CPU per slice. */
