@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** Child processes and what /proc says about any process (resident memory, CPU time). */
 public final class Proc {
@@ -99,14 +100,20 @@ public final class Proc {
 
     /** User plus system CPU time consumed so far, in milliseconds, or -1 when the process is gone. */
     public static long cpuMillis(long pid) {
+        long[] t = cpuTimes(pid);
+        return t == null ? -1 : t[0] + t[1];
+    }
+
+    /** User and system CPU time consumed so far, in milliseconds, or null when the process is gone. */
+    private static long[] cpuTimes(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
             // Fields after the command name (which may hold spaces) start after the last ')'.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
-            return ticks * 1000 / CLOCK_TICKS;
+            // utime, stime (fields 14, 15)
+            return new long[] {Long.parseLong(f[11]) * 1000 / CLOCK_TICKS, Long.parseLong(f[12]) * 1000 / CLOCK_TICKS};
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 
@@ -121,10 +128,36 @@ public final class Proc {
 
     /** Sum of {@link #cpuMillis} over a process and its descendants. */
     public static long treeCpuMillis(ProcessHandle root) {
-        long sum = Math.max(0, cpuMillis(root.pid()));
-        for (ProcessHandle d : (Iterable<ProcessHandle>) root.descendants()::iterator) {
-            sum += Math.max(0, cpuMillis(d.pid()));
+        return treeCpu(root).totalMillis();
+    }
+
+    /** CPU time of a process and its descendants so far, split into user and system (kernel) time. */
+    public record CpuTime(long userMillis, long systemMillis) {
+        public long totalMillis() {
+            return userMillis + systemMillis;
         }
-        return sum;
+
+        public CpuTime minus(CpuTime earlier) {
+            return new CpuTime(userMillis - earlier.userMillis, systemMillis - earlier.systemMillis);
+        }
+
+        public CpuTime plus(CpuTime other) {
+            return new CpuTime(userMillis + other.userMillis, systemMillis + other.systemMillis);
+        }
+    }
+
+    /** {@link CpuTime} summed over a process and its descendants (a launcher script plus its JVM). */
+    public static CpuTime treeCpu(ProcessHandle root) {
+        long user = 0;
+        long system = 0;
+        for (ProcessHandle p : (Iterable<ProcessHandle>) Stream.concat(Stream.of(root),
+                root.descendants())::iterator) {
+            long[] t = cpuTimes(p.pid());
+            if (t != null) {
+                user += t[0];
+                system += t[1];
+            }
+        }
+        return new CpuTime(user, system);
     }
 }

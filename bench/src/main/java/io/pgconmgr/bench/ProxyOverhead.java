@@ -2,6 +2,10 @@ package io.pgconmgr.bench;
 
 import io.pgconmgr.testkit.PgCluster;
 import io.pgconmgr.testkit.PgInstance;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,10 +26,10 @@ final class ProxyOverhead {
     }
 
     static void run(Options o) throws Exception {
-        Duration duration = o.seconds("duration", 10);
+        Duration duration = o.seconds("duration", 5);
         int clients = o.integer("clients", 8);
         int threads = o.integer("threads", 2);
-        int rounds = o.integer("rounds", 2);
+        int rounds = o.integer("rounds", 4);
         List<String> modes = modes(o.string("modes", String.join(",", MODES)));
         try (PgCluster cluster = PgCluster.builder().namePrefix("bench-overhead")
                 .conf("max_connections = 300").start()) {
@@ -50,7 +54,7 @@ final class ProxyOverhead {
                 // paths as they run: the relay path within seconds, the per-connection path only after some
                 // 10,000 connections (about 30 s of -C here). conmgr is a long-running sidecar, so the tables
                 // show the steady state; the curve of the connection path's cost during the warm-up is noted.
-                Duration warmup = o.seconds("warmup", 5);
+                Duration warmup = o.seconds("warmup", 15);
                 Duration warmupConnect = o.seconds("warmup-connect", 30);
                 List<String> curves = new ArrayList<>();
                 for (Target t : targets) {
@@ -130,19 +134,25 @@ final class ProxyOverhead {
     private static void measure(List<Target> targets, boolean connectPerTx, int clients, int threads,
                                 Duration duration, int rounds, String what, List<String> notes) {
         Map<Target, List<Double>> tps = new LinkedHashMap<>();
-        Map<Target, Long> cpuMs = new LinkedHashMap<>();
+        Map<Target, List<Double>> cpuPerTx = new LinkedHashMap<>();
+        Map<Target, Proc.CpuTime> cpu = new LinkedHashMap<>();
         Map<Target, Long> transactions = new LinkedHashMap<>();
+        Map<Target, Long> packets = new LinkedHashMap<>();
         Map<Target, List<Double>> latency = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             for (Target t : targets) {
                 Table.progress("overhead: " + t.name() + " " + what + " round " + round);
-                long cpu0 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
+                Proc.CpuTime cpu0 = cpuOf(t);
+                long packets0 = loopbackPackets();
                 Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, duration, connectPerTx);
-                long cpu1 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
+                packets.merge(t, loopbackPackets() - packets0, Long::sum);
+                Proc.CpuTime used = cpuOf(t).minus(cpu0);
                 tps.computeIfAbsent(t, k -> new ArrayList<>()).add(r.tps());
                 latency.computeIfAbsent(t, k -> new ArrayList<>()).add(r.latencyMs());
-                cpuMs.merge(t, cpu1 - cpu0, Long::sum);
+                cpu.merge(t, used, Proc.CpuTime::plus);
+                cpuPerTx.computeIfAbsent(t, k -> new ArrayList<>())
+                        .add(r.transactions() > 0 ? used.totalMillis() * 1000.0 / r.transactions() : Double.NaN);
                 transactions.merge(t, Math.max(0, r.transactions()), Long::sum);
                 if (!r.ok()) {
                     problems.add(t.name() + " round " + round + ": " + (r.errors().isEmpty() ? "no tps line" : r.errors()));
@@ -153,20 +163,86 @@ final class ProxyOverhead {
         double directLatency = mean(latency.get(targets.get(0)));
         Table table = new Table("Proxy overhead: pgbench -S " + what + ", -c " + clients + " -j " + threads + " -T "
                 + duration.toSeconds() + ", " + rounds + " interleaved rounds",
-                "path", "tps (mean)", "tps per round", "ratio to direct", "latency avg (added)", "proxy CPU per 1k tx");
+                "path", "tps (mean)", "tps per round", "ratio to direct", "latency avg (added)",
+                "proxy CPU per 1k tx (user part)", "loopback packets per tx");
         for (Target t : targets) {
             double m = mean(tps.get(t));
             long tx = transactions.get(t);
-            String cpu = t.pid() == 0 ? "-" : tx > 0 ? Table.fmt(cpuMs.get(t) * 1000.0 / tx, 1) + " ms" : "n/a";
+            Proc.CpuTime c = cpu.get(t);
+            String cpuCell = t.pid() == 0 ? "-" : tx > 0 ? Table.fmt(c.totalMillis() * 1000.0 / tx, 1) + " ms ("
+                    + Table.fmt(c.userMillis() * 1000.0 / tx, 1) + ")" : "n/a";
             double lat = mean(latency.get(t));
             String latCell = Double.isNaN(lat) ? "n/a" : Table.fmt(lat * 1000, 0) + " µs"
                     + (t.pid() == 0 ? "" : " (+" + Table.fmt((lat - directLatency) * 1000, 0) + ")");
             table.row(t.name(), Table.fmt(m, 0), tps.get(t).stream().map(v -> Table.fmt(v, 0)).toList(),
-                    Table.fmt(m / direct, 2), latCell, cpu);
+                    Table.fmt(m / direct, 2), latCell, cpuCell, tx > 0 ? Table.fmt((double) packets.get(t) / tx, 1) : "n/a");
         }
         problems.forEach(table::note);
+        pairedComparisons(targets, tps, cpuPerTx).forEach(table::note);
         notes.forEach(table::note);
         table.print();
+    }
+
+    private static Proc.CpuTime cpuOf(Target t) {
+        return t.pid() > 0 ? Proc.treeCpu(ProcessHandle.of(t.pid()).orElseThrow()) : new Proc.CpuTime(0, 0);
+    }
+
+    /**
+     * Each conmgr column against each other proxy, round by round: the machine's load drifts by more than the
+     * difference between two proxies, and a round runs the columns one right after the other, so a per-round
+     * ratio is steadier than a ratio of means.
+     */
+    static List<String> pairedComparisons(List<Target> targets, Map<Target, List<Double>> tps,
+                                          Map<Target, List<Double>> cpuPerTx) {
+        List<String> lines = new ArrayList<>();
+        for (Target ours : targets) {
+            if (!ours.name().startsWith("conmgr")) {
+                continue;
+            }
+            for (Target other : targets) {
+                if (other.pid() == 0 || other.name().startsWith("conmgr")) {
+                    continue;
+                }
+                List<Double> tpsRatio = ratios(tps.get(ours), tps.get(other));
+                List<Double> cpuRatio = ratios(cpuPerTx.get(ours), cpuPerTx.get(other));
+                long ahead = tpsRatio.stream().filter(r -> r > 1).count();
+                lines.add(ours.name() + " vs " + other.name() + ": more tps in " + ahead + " of " + tpsRatio.size()
+                        + " rounds, tps ratio " + summary(tpsRatio) + ", CPU per transaction ratio " + summary(cpuRatio));
+            }
+        }
+        return lines;
+    }
+
+    private static List<Double> ratios(List<Double> a, List<Double> b) {
+        List<Double> r = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            if (b.get(i) > 0 && !Double.isNaN(a.get(i))) {
+                r.add(a.get(i) / b.get(i));
+            }
+        }
+        return r;
+    }
+
+    /** Mean with the range over the rounds, e.g. "1.03 (0.97-1.08)". */
+    private static String summary(List<Double> ratios) {
+        if (ratios.isEmpty()) {
+            return "n/a";
+        }
+        double min = ratios.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+        double max = ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        return Table.fmt(mean(ratios), 2) + " (" + Table.fmt(min, 2) + "-" + Table.fmt(max, 2) + ")";
+    }
+
+    /**
+     * Packets sent over loopback so far (every packet of every path here crosses it once): per transaction, the
+     * count shows what a proxy adds in segments and pure ACKs, which cost CPU on both ends beyond the system calls.
+     */
+    private static long loopbackPackets() {
+        try {
+            return Long.parseLong(Files.readString(Path.of("/sys/class/net/lo/statistics/tx_packets")).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A separate pass under strace: system calls per transaction of each proxy (throughput figures are not kept). */
