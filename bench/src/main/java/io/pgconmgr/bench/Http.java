@@ -39,4 +39,14 @@ final class Http {
             return "";
         }
     }
+
+    /**
+     * The samples of one metric in a Prometheus scrape (every label set), combined by {@code op}
+     * (e.g. {@code Double::sum}, {@code Math::max}); NaN when the metric is absent.
+     */
+    static double metric(String scrape, String name, java.util.function.DoubleBinaryOperator op) {
+        return scrape.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .reduce(op).orElse(Double.NaN);
+    }
 }

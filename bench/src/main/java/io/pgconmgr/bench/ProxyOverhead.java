@@ -18,8 +18,14 @@ import java.util.Map;
  */
 final class ProxyOverhead {
 
-    /** An endpoint pgbench talks to, and the process whose CPU it costs (0: none, the direct path). */
-    record Target(String name, int port, long pid) {
+    /**
+     * An endpoint pgbench talks to, the process whose CPU it costs (0: none, the direct path), and for conmgr its
+     * metrics URL (null for the others).
+     */
+    record Target(String name, int port, long pid, String metricsUrl) {
+        Target(String name, int port, long pid) {
+            this(name, port, pid, null);
+        }
     }
 
     private ProxyOverhead() {
@@ -44,11 +50,12 @@ final class ProxyOverhead {
                         new Target("HAProxy 2.6 (mode tcp)", haproxy.port(), haproxy.pid()),
                         new Target("PgBouncer 1.18 (session)", pgbouncer.port(), pgbouncer.pid())));
                 if (sidecars != null) {
-                    targets.add(new Target("conmgr (proxy mode)", sidecars.conmgrPort(), sidecars.conmgrPid()));
+                    targets.add(new Target("conmgr (proxy mode)", sidecars.conmgrPort(), sidecars.conmgrPid(),
+                            sidecars.conmgrMetricsUrl()));
                 }
                 if (alternative != null) {
                     targets.add(new Target("conmgr (proxy mode), " + o.string("alt-label", "variant"),
-                            alternative.conmgrPort(), alternative.conmgrPid()));
+                            alternative.conmgrPort(), alternative.conmgrPid(), alternative.conmgrMetricsUrl()));
                 }
                 // Unrecorded warm-up of every path in both modes. conmgr runs on a JVM whose JIT compiles the hot
                 // paths as they run: the relay path within seconds, the per-connection path only after some
@@ -90,7 +97,7 @@ final class ProxyOverhead {
                     System.out.println("\n(conmgr column absent: " + Sidecars.missingReason() + ")");
                 } else {
                     System.out.println("\nconmgr JVM flags: " + Sidecars.conmgrJavaOpts(o) + "; heartbeat to its watchdog "
-                            + "running during the measurement.");
+                            + "(" + sidecars.heartbeatTiming() + ") running during the measurement.");
                 }
             }
         }
@@ -140,6 +147,13 @@ final class ProxyOverhead {
         Map<Target, Long> packets = new LinkedHashMap<>();
         Map<Target, List<Double>> latency = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
+        Map<Target, Double> linkLosses0 = new LinkedHashMap<>();
+        Map<Target, Double> largestGap = new LinkedHashMap<>();
+        for (Target t : targets) {
+            if (t.metricsUrl() != null) {
+                linkLosses0.put(t, Http.metric(Http.get(t.metricsUrl()), "conmgr_link_losses_total", Double::sum));
+            }
+        }
         for (int round = 1; round <= rounds; round++) {
             for (Target t : targets) {
                 Table.progress("overhead: " + t.name() + " " + what + " round " + round);
@@ -154,6 +168,12 @@ final class ProxyOverhead {
                 cpuPerTx.computeIfAbsent(t, k -> new ArrayList<>())
                         .add(r.transactions() > 0 ? used.totalMillis() * 1000.0 / r.transactions() : Double.NaN);
                 transactions.merge(t, Math.max(0, r.transactions()), Long::sum);
+                if (t.metricsUrl() != null) {
+                    // The relay and the heartbeats share conmgr's I/O thread: how late did heartbeats get under load?
+                    // (the metric's max covers the last 2 minutes, so read it after every round)
+                    largestGap.merge(t, Http.metric(Http.get(t.metricsUrl()), "conmgr_heartbeat_gap_seconds_max", Math::max),
+                            Math::max);
+                }
                 if (!r.ok()) {
                     problems.add(t.name() + " round " + round + ": " + (r.errors().isEmpty() ? "no tps line" : r.errors()));
                 }
@@ -179,6 +199,12 @@ final class ProxyOverhead {
         }
         problems.forEach(table::note);
         pairedComparisons(targets, tps, cpuPerTx).forEach(table::note);
+        linkLosses0.forEach((t, before) -> {
+            double losses = Http.metric(Http.get(t.metricsUrl()), "conmgr_link_losses_total", Double::sum) - before;
+            table.note(t.name() + ", heartbeat link to the watchdog (sharing the I/O thread with the relay) during these "
+                    + "rounds: largest gap between two frames " + Table.fmt(largestGap.getOrDefault(t, Double.NaN) * 1000, 0)
+                    + " ms, link losses " + Table.fmt(losses, 0));
+        });
         notes.forEach(table::note);
         table.print();
     }

@@ -275,6 +275,11 @@ final class Sidecars implements AutoCloseable {
         return conmgrPort;
     }
 
+    /** conmgr's heartbeat settings, as its conmgr.conf has them. */
+    String heartbeatTiming() {
+        return "interval " + heartbeatInterval + " s, timeout " + heartbeatTimeout + " s";
+    }
+
     String conmgrMetricsUrl() {
         return "http://127.0.0.1:" + conmgrHttpPort + "/metrics";
     }

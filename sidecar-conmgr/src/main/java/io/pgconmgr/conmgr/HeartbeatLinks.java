@@ -1,5 +1,6 @@
 package io.pgconmgr.conmgr;
 
+import io.micrometer.core.instrument.Timer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -39,6 +40,7 @@ final class HeartbeatLinks implements AutoCloseable {
     for (BackendInstance instance : conf.instances()) {
       int n = instance.number();
       HeartbeatClient[] self = new HeartbeatClient[1];
+      Timer gaps = metrics.heartbeatGap(n);
       self[0] = HeartbeatClient.builder(group, instance.address(), instance.watchdogPort())
           .timing(timing)
           .peerName(peer)
@@ -51,6 +53,11 @@ final class HeartbeatLinks implements AutoCloseable {
             @Override
             public void attributesChanged(Attributes attributes) {
               table.attributes(n, attributes);
+            }
+
+            @Override
+            public void frameGap(long nanos) {
+              gaps.record(nanos, TimeUnit.NANOSECONDS);
             }
 
             @Override

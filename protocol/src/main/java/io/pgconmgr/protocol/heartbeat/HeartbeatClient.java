@@ -300,9 +300,16 @@ public final class HeartbeatClient implements AutoCloseable {
     }
     long now = System.nanoTime();
     lastReceivedNanos = now;
+    boolean first;
+    long previous;
     synchronized (lock) {
+      first = !frameSeen;
+      previous = lastFrameNanos;
       lastFrameNanos = now;
       frameSeen = true;
+    }
+    if (!first) {
+      listener.frameGap(now - previous);
     }
     if (frame instanceof Attributes received) {
       attributesReceived(ch, received, now);

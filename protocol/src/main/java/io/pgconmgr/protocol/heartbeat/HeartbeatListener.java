@@ -13,6 +13,14 @@ public interface HeartbeatListener {
   default void attributesChanged(Attributes attributes) {
   }
 
+  /**
+   * A frame arrived {@code nanos} after the previous frame of the same connection (called for every
+   * frame but a connection's first). With the link idle that is the watchdog's interval plus any
+   * delay on either side or the network: how close the link came to its timeout.
+   */
+  default void frameGap(long nanos) {
+  }
+
   /** A link that was up is down; {@code reason} says why, for logs and status. */
   default void linkDown(String reason) {
   }

@@ -98,6 +98,12 @@ class HeartbeatClientTest {
     assertThat(meanGapMs).isBetween(FAST.intervalMs() * 0.5, FAST.intervalMs() * 2.0);
     assertThat(client.status().heartbeatsReceived()).isPositive();
     assertThat(client.status().lastReceivedAgeMillis()).isBetween(0L, FAST.timeoutMs());
+    // One gap per frame after the connection's first (the Attributes): one per heartbeat received.
+    long received = client.status().heartbeatsReceived();
+    assertThat((long) events.gapNanos.size()).isBetween(received - 1, received + 1);
+    double meanReceivedGapMs = events.gapNanos.stream().mapToLong(Long::longValue).average().orElseThrow() / 1e6;
+    assertThat(meanReceivedGapMs).isBetween(FAST.intervalMs() * 0.5, FAST.intervalMs() * 2.0);
+    assertThat(events.gapNanos).allSatisfy(g -> assertThat(g).isLessThan(TimeUnit.MILLISECONDS.toNanos(FAST.timeoutMs())));
   }
 
   @Test
@@ -324,6 +330,7 @@ class HeartbeatClientTest {
   /** Records listener calls as text, in order. */
   private static final class RecordingListener implements HeartbeatListener {
     private final List<String> events = new CopyOnWriteArrayList<>();
+    private final List<Long> gapNanos = new CopyOnWriteArrayList<>();
 
     List<String> list() {
       return List.copyOf(events);
@@ -337,6 +344,11 @@ class HeartbeatClientTest {
     @Override
     public void attributesChanged(Attributes attributes) {
       events.add("changed " + attributes);
+    }
+
+    @Override
+    public void frameGap(long nanos) {
+      gapNanos.add(nanos);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.pgconmgr.conmgr.ops;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -76,6 +77,17 @@ public final class ConmgrMetrics {
         .tag("instance", tag).description("Heartbeat connect attempts").register(registry);
     FunctionCounter.builder("conmgr_heartbeats_received_total", status, s -> s.get().heartbeatsReceived())
         .tag("instance", tag).description("Heartbeats received from the watchdog")
+        .register(registry);
+  }
+
+  /**
+   * Time between two frames from an instance's watchdog. Its max (over Micrometer's sliding window,
+   * 2 minutes) shows how close the link came to its timeout: the watchdog's interval, plus delays in
+   * the network or on a busy I/O thread of either side.
+   */
+  public Timer heartbeatGap(int instance) {
+    return Timer.builder("conmgr_heartbeat_gap_seconds").tag("instance", Integer.toString(instance))
+        .description("Time between two frames from the instance's watchdog on one connection")
         .register(registry);
   }
 

@@ -2,6 +2,7 @@ package io.pgconmgr.conmgr.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 import io.pgconmgr.conmgr.Psql;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
@@ -101,6 +102,14 @@ class RoutingTest {
             .isGreaterThan(0.0).isLessThan(30.0);
         assertThat(sample(m, "conmgr_heartbeat_age_seconds{instance=\"" + i + "\"}")).as("age " + i)
             .isGreaterThanOrEqualTo(0.0).isLessThan(3.0);
+      }
+      // Heartbeats every 1 s, timeout 3 s: every gap between two frames stays well below the timeout.
+      await().atMost(Duration.ofSeconds(15)).until(() -> sample(stack.conmgr.metrics().scrape(),
+          "conmgr_heartbeat_gap_seconds_count{instance=\"0\"}") >= 2);
+      String later = stack.conmgr.metrics().scrape();
+      for (int i = 0; i < 3; i++) {
+        assertThat(sample(later, "conmgr_heartbeat_gap_seconds_max{instance=\"" + i + "\"}")).as("largest gap " + i)
+            .isGreaterThan(0.0).isLessThan(3.0);
       }
       assertThat(sample(m, "conmgr_client_connections{target=\"read-only\"}")).isGreaterThanOrEqualTo(1.0);
       assertThat(sample(m, "conmgr_instance_clients{instance=\"" + standby + "\"}")).isGreaterThanOrEqualTo(1.0);
