@@ -19,12 +19,16 @@ import java.util.Map;
 final class ProxyOverhead {
 
     /**
-     * An endpoint pgbench talks to, the process whose CPU it costs (0: none, the direct path), and for conmgr its
-     * metrics URL (null for the others).
+     * An endpoint pgbench talks to, the process whose CPU it costs (0: none, the direct path), and for conmgr the
+     * metrics URLs of conmgr and of its watchdog (null for the others).
      */
-    record Target(String name, int port, long pid, String metricsUrl) {
+    record Target(String name, int port, long pid, String metricsUrl, String watchdogMetricsUrl) {
         Target(String name, int port, long pid) {
-            this(name, port, pid, null);
+            this(name, port, pid, null, null);
+        }
+
+        static Target conmgr(String name, Sidecars s) {
+            return new Target(name, s.conmgrPort(), s.conmgrPid(), s.conmgrMetricsUrl(), s.watchdogs().get(0).metricsUrl());
         }
     }
 
@@ -50,12 +54,10 @@ final class ProxyOverhead {
                         new Target("HAProxy 2.6 (mode tcp)", haproxy.port(), haproxy.pid()),
                         new Target("PgBouncer 1.18 (session)", pgbouncer.port(), pgbouncer.pid())));
                 if (sidecars != null) {
-                    targets.add(new Target("conmgr (proxy mode)", sidecars.conmgrPort(), sidecars.conmgrPid(),
-                            sidecars.conmgrMetricsUrl()));
+                    targets.add(Target.conmgr("conmgr (proxy mode)", sidecars));
                 }
                 if (alternative != null) {
-                    targets.add(new Target("conmgr (proxy mode), " + o.string("alt-label", "variant"),
-                            alternative.conmgrPort(), alternative.conmgrPid(), alternative.conmgrMetricsUrl()));
+                    targets.add(Target.conmgr("conmgr (proxy mode), " + o.string("alt-label", "variant"), alternative));
                 }
                 // Unrecorded warm-up of every path in both modes. conmgr runs on a JVM whose JIT compiles the hot
                 // paths as they run: the relay path within seconds, the per-connection path only after some
@@ -149,6 +151,7 @@ final class ProxyOverhead {
         List<String> problems = new ArrayList<>();
         Map<Target, Double> linkLosses0 = new LinkedHashMap<>();
         Map<Target, Double> largestGap = new LinkedHashMap<>();
+        Map<Target, Double> largestWatchdogGap = new LinkedHashMap<>();
         for (Target t : targets) {
             if (t.metricsUrl() != null) {
                 linkLosses0.put(t, Http.metric(Http.get(t.metricsUrl()), "conmgr_link_losses_total", Double::sum));
@@ -173,6 +176,8 @@ final class ProxyOverhead {
                     // (the metric's max covers the last 2 minutes, so read it after every round)
                     largestGap.merge(t, Http.metric(Http.get(t.metricsUrl()), "conmgr_heartbeat_gap_seconds_max", Math::max),
                             Math::max);
+                    largestWatchdogGap.merge(t, Http.metric(Http.get(t.watchdogMetricsUrl()),
+                            "watchdog_heartbeat_gap_seconds_max", Math::max), Math::max);
                 }
                 if (!r.ok()) {
                     problems.add(t.name() + " round " + round + ": " + (r.errors().isEmpty() ? "no tps line" : r.errors()));
@@ -202,8 +207,9 @@ final class ProxyOverhead {
         linkLosses0.forEach((t, before) -> {
             double losses = Http.metric(Http.get(t.metricsUrl()), "conmgr_link_losses_total", Double::sum) - before;
             table.note(t.name() + ", heartbeat link to the watchdog (sharing the I/O thread with the relay) during these "
-                    + "rounds: largest gap between two frames " + Table.fmt(largestGap.getOrDefault(t, Double.NaN) * 1000, 0)
-                    + " ms, link losses " + Table.fmt(losses, 0));
+                    + "rounds: largest gap between two frames received by conmgr " + Table.fmt(largestGap.get(t) * 1000, 0)
+                    + " ms, by the watchdog " + Table.fmt(largestWatchdogGap.get(t) * 1000, 0) + " ms; link losses "
+                    + Table.fmt(losses, 0));
         });
         notes.forEach(table::note);
         table.print();

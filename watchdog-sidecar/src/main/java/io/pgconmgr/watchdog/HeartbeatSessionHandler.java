@@ -42,6 +42,8 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
   /** A Goodbye refusing the session is on its way: whatever the peer still sends is ignored. */
   private boolean refused;
   private PeerSession peer;
+  /** When the peer's last frame (its Hello, then each heartbeat) arrived: the gap metric. */
+  private long lastFrameNanos;
   private ScheduledFuture<?> timer;
   private long sequence;
 
@@ -78,6 +80,9 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
       return;
     }
     if (frame instanceof Heartbeat && peer != null) {
+      long now = System.nanoTime();
+      metrics.heartbeatGap.record(now - lastFrameNanos, TimeUnit.NANOSECONDS);
+      lastFrameNanos = now;
       metrics.heartbeatsReceived.increment();
     } else if (frame instanceof Hello hello && peer == null) {
       hello(hello);
@@ -124,6 +129,7 @@ final class HeartbeatSessionHandler extends SimpleChannelInboundHandler<Frame> {
       ctx.pipeline().addBefore(ctx.name(), "idle",
           new IdleStateHandler(hello.heartbeatTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS));
     }
+    lastFrameNanos = System.nanoTime();
     registry.established(this, peer);
     log.info("heartbeat session from {} ({}): interval {} ms, timeout {} ms", peer.endpoint(),
         peer.peerName(), peer.heartbeatIntervalMs(), peer.heartbeatTimeoutMs());

@@ -32,6 +32,10 @@ final class WatchdogMetrics implements AutoCloseable {
       "Backends terminated because their client's conmgr was lost");
   final Counter malformedFrames = counter("watchdog.frames.rejected",
       "Connections closed for a malformed, oversize or unexpected frame");
+  /** One series for all peers (thousands of sessions): its max says how late the latest peer got. */
+  final Timer heartbeatGap = Timer.builder("watchdog.heartbeat.gap")
+      .description("Time between two frames from a peer on one session (its Hello, then heartbeats)")
+      .register(registry);
   final Timer checkLatency = Timer.builder("watchdog.attribute.check")
       .description("Duration of one attribute check (failed checks included)")
       .publishPercentileHistogram(false)

@@ -53,6 +53,10 @@ class HeartbeatSessionTest {
       assertThat(metric(metrics, "watchdog_heartbeats_sent_total")).isGreaterThanOrEqualTo(
           gotByPeers);
       assertThat(metric(metrics, "watchdog_heartbeats_received_total")).isPositive();
+      // One gap per heartbeat received; the largest is about the slow peer's 700 ms, far below its 5 s timeout.
+      assertThat(metric(metrics, "watchdog_heartbeat_gap_seconds_count"))
+          .isPositive().isLessThanOrEqualTo(metric(metrics, "watchdog_heartbeats_received_total"));
+      assertThat(metric(metrics, "watchdog_heartbeat_gap_seconds_max")).isBetween(0.5, 2.5);
       assertThat(metric(metrics, "watchdog_attribute_check_seconds_count")).isPositive();
       assertThat(metric(metrics, "watchdog_sessions")).isEqualTo(2.0);
     }

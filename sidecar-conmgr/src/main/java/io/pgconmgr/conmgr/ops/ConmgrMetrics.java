@@ -37,6 +37,9 @@ public final class ConmgrMetrics {
     for (InstanceState s : table.snapshot()) {
       int n = s.number();
       String tag = Integer.toString(n);
+      // Present at 0 from the start: an alert on their increase needs the series before the first loss.
+      linkLosses(n);
+      clientsFailedOnLinkLoss(n);
       Gauge.builder("conmgr_instance_link_up", table, t -> t.get(n).link() == LinkState.UP ? 1 : 0)
           .tag("instance", tag).description("1 while the heartbeat link to the instance is up").register(registry);
       Gauge.builder("conmgr_instance_primary", table, t -> t.get(n).claimsPrimary() ? 1 : 0)
@@ -92,11 +95,19 @@ public final class ConmgrMetrics {
   }
 
   public void linkLost(int instance, int clientsClosed) {
-    Counter.builder("conmgr_link_losses_total").tag("instance", Integer.toString(instance))
-        .description("Heartbeat links lost").register(registry).increment();
-    Counter.builder("conmgr_clients_failed_on_link_loss_total").tag("instance", Integer.toString(instance))
+    linkLosses(instance).increment();
+    clientsFailedOnLinkLoss(instance).increment(clientsClosed);
+  }
+
+  private Counter linkLosses(int instance) {
+    return Counter.builder("conmgr_link_losses_total").tag("instance", Integer.toString(instance))
+        .description("Heartbeat links lost").register(registry);
+  }
+
+  private Counter clientsFailedOnLinkLoss(int instance) {
+    return Counter.builder("conmgr_clients_failed_on_link_loss_total").tag("instance", Integer.toString(instance))
         .description("Client connections closed or notified because their instance's link was lost")
-        .register(registry).increment(clientsClosed);
+        .register(registry);
   }
 
   public void routed(TargetSessionAttrs target, int instance, String mode) {

@@ -97,6 +97,7 @@ class RoutingTest {
       System.out.println("heartbeat round trips (s): "
           + m.lines().filter(l -> l.startsWith("conmgr_heartbeat_round_trip_seconds{")).toList());
       assertThat(sample(m, "conmgr_links_up")).isEqualTo(3.0);
+      assertThat(sample(m, "conmgr_link_losses_total{instance=\"0\"}")).as("present before any loss").isEqualTo(0.0);
       for (int i = 0; i < 3; i++) {
         assertThat(sample(m, "conmgr_heartbeat_round_trip_seconds{instance=\"" + i + "\"}")).as("round trip " + i)
             .isGreaterThan(0.0).isLessThan(30.0);
