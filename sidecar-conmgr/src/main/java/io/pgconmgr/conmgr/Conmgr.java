@@ -7,6 +7,7 @@ import io.pgconmgr.conmgr.ops.DataDirectory;
 import io.pgconmgr.conmgr.ops.HttpEndpoints;
 import io.pgconmgr.conmgr.ops.OpenFiles;
 import io.pgconmgr.conmgr.ops.PgLevel;
+import io.pgconmgr.conmgr.ops.RefusalLog;
 import io.pgconmgr.conmgr.ops.StatusReport;
 import io.pgconmgr.conmgr.proxy.ProxyContext;
 import io.pgconmgr.conmgr.proxy.ProxyServer;
@@ -128,8 +129,12 @@ public final class Conmgr implements AutoCloseable {
     OpenFiles openFiles = OpenFiles.measure(conf.allListeners().size() * conf.listenAddresses().split(",").length
         + conf.instances().size());
     logOpenFiles(openFiles);
+    RefusalLog refusals = new RefusalLog();
+    io.next().scheduleAtFixedRate(refusals::flush, RefusalLog.WINDOW.toMillis(), RefusalLog.WINDOW.toMillis(),
+        TimeUnit.MILLISECONDS);
     ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
-        Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections(), openFiles);
+        Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections(), openFiles,
+        refusals);
     proxy = new ProxyServer(io, conf.listenAddresses(), conf.allListeners(), context);
     if (conf.httpPort() > 0) {
       try {

@@ -91,7 +91,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
 
   private void refuse(String reason, String why) {
     context.openConnections().decrementAndGet();
-    log.info(PgLevel.LOG, "connection from {} refused: {}", ctx.channel().remoteAddress(), why);
+    context.refusals().refused(ctx.channel().remoteAddress(), why);
     context.metrics().refused(reason);
     state = State.CLOSED;
     ctx.close();

@@ -2,6 +2,7 @@ package io.pgconmgr.conmgr.proxy;
 
 import io.pgconmgr.conmgr.ops.ConmgrMetrics;
 import io.pgconmgr.conmgr.ops.OpenFiles;
+import io.pgconmgr.conmgr.ops.RefusalLog;
 import io.pgconmgr.conmgr.routing.Router;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param startupTimeout  how long a new client may take to send its first packet
  * @param maxConnections  {@code max_connections}, 0 = unlimited
  * @param openFiles       the client connections the open-files limit can hold
+ * @param refusals        the LOG lines of refused connections, at most two per window
+ * @param openConnections client connections open now, refused ones included until they close
  */
 public record ProxyContext(
     Router router,
@@ -25,10 +28,12 @@ public record ProxyContext(
     Duration startupTimeout,
     int maxConnections,
     OpenFiles openFiles,
+    RefusalLog refusals,
     AtomicInteger openConnections) {
 
   public ProxyContext(Router router, ConmgrMetrics metrics, Duration routeWait, Duration connectTimeout,
-      Duration startupTimeout, int maxConnections, OpenFiles openFiles) {
-    this(router, metrics, routeWait, connectTimeout, startupTimeout, maxConnections, openFiles, new AtomicInteger());
+      Duration startupTimeout, int maxConnections, OpenFiles openFiles, RefusalLog refusals) {
+    this(router, metrics, routeWait, connectTimeout, startupTimeout, maxConnections, openFiles, refusals,
+        new AtomicInteger());
   }
 }

@@ -291,7 +291,7 @@ class ProxyTest {
       assertThat(readAscii(a.getInputStream(), 2)).isEqualTo("I0");
       assertThat(readAscii(b.getInputStream(), 2)).isEqualTo("I0");
       ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-          .getLogger(FrontendHandler.class);
+          .getLogger(io.pgconmgr.conmgr.ops.RefusalLog.class);
       ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
           new ch.qos.logback.core.read.ListAppender<>();
       logged.start();
