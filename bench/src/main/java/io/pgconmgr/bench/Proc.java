@@ -126,11 +126,6 @@ public final class Proc {
         return sum;
     }
 
-    /** Sum of {@link #cpuMillis} over a process and its descendants. */
-    public static long treeCpuMillis(ProcessHandle root) {
-        return treeCpu(root).totalMillis();
-    }
-
     /** CPU time of a process and its descendants so far, split into user and system (kernel) time. */
     public record CpuTime(long userMillis, long systemMillis) {
         public long totalMillis() {

@@ -130,9 +130,9 @@ final class ProxyOverhead {
         for (Duration done = Duration.ZERO; done.compareTo(total) < 0; done = done.plus(WARMUP_CHUNK)) {
             Duration slice = total.minus(done).compareTo(WARMUP_CHUNK) < 0 ? total.minus(done) : WARMUP_CHUNK;
             Table.progress("overhead: warm-up -C " + t.name() + " (" + done.toSeconds() + " of " + total.toSeconds() + " s)");
-            long cpu0 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
+            long cpu0 = cpuOf(t).totalMillis();
             Pgbench.Result r = Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, slice, true);
-            long cpu1 = t.pid() > 0 ? Proc.treeCpuMillis(ProcessHandle.of(t.pid()).orElseThrow()) : 0;
+            long cpu1 = cpuOf(t).totalMillis();
             if (t.pid() > 0 && r.transactions() > 0) {
                 curve.add(Table.fmt((cpu1 - cpu0) * 1000.0 / r.transactions(), 0) + " ms");
             }
@@ -149,12 +149,10 @@ final class ProxyOverhead {
         Map<Target, Long> packets = new LinkedHashMap<>();
         Map<Target, List<Double>> latency = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-        Map<Target, Double> linkLosses0 = new LinkedHashMap<>();
-        Map<Target, Double> largestGap = new LinkedHashMap<>();
-        Map<Target, Double> largestWatchdogGap = new LinkedHashMap<>();
+        Map<Target, HeartbeatWatch> heartbeats = new LinkedHashMap<>();
         for (Target t : targets) {
             if (t.metricsUrl() != null) {
-                linkLosses0.put(t, Http.metric(Http.get(t.metricsUrl()), "conmgr_link_losses_total", Double::sum));
+                heartbeats.put(t, new HeartbeatWatch(t));
             }
         }
         for (int round = 1; round <= rounds; round++) {
@@ -171,13 +169,8 @@ final class ProxyOverhead {
                 cpuPerTx.computeIfAbsent(t, k -> new ArrayList<>())
                         .add(r.transactions() > 0 ? used.totalMillis() * 1000.0 / r.transactions() : Double.NaN);
                 transactions.merge(t, Math.max(0, r.transactions()), Long::sum);
-                if (t.metricsUrl() != null) {
-                    // The relay and the heartbeats share conmgr's I/O thread: how late did heartbeats get under load?
-                    // (the metric's max covers the last 2 minutes, so read it after every round)
-                    largestGap.merge(t, Http.metric(Http.get(t.metricsUrl()), "conmgr_heartbeat_gap_seconds_max", Math::max),
-                            Math::max);
-                    largestWatchdogGap.merge(t, Http.metric(Http.get(t.watchdogMetricsUrl()),
-                            "watchdog_heartbeat_gap_seconds_max", Math::max), Math::max);
+                if (heartbeats.containsKey(t)) {
+                    heartbeats.get(t).roundDone();
                 }
                 if (!r.ok()) {
                     problems.add(t.name() + " round " + round + ": " + (r.errors().isEmpty() ? "no tps line" : r.errors()));
@@ -204,15 +197,63 @@ final class ProxyOverhead {
         }
         problems.forEach(table::note);
         pairedComparisons(targets, tps, cpuPerTx).forEach(table::note);
-        linkLosses0.forEach((t, before) -> {
-            double losses = Http.metric(Http.get(t.metricsUrl()), "conmgr_link_losses_total", Double::sum) - before;
-            table.note(t.name() + ", heartbeat link to the watchdog (sharing the I/O thread with the relay) during these "
-                    + "rounds: largest gap between two frames received by conmgr " + Table.fmt(largestGap.get(t) * 1000, 0)
-                    + " ms, by the watchdog " + Table.fmt(largestWatchdogGap.get(t) * 1000, 0) + " ms; link losses "
-                    + Table.fmt(losses, 0));
-        });
+        heartbeats.values().forEach(h -> table.note(h.note()));
         notes.forEach(table::note);
         table.print();
+    }
+
+    /**
+     * conmgr's heartbeat link while the relay keeps its I/O thread busy, seen from both ends: the gaps between two
+     * frames (mean over the rounds from the timers' count and sum; largest from their decaying max, which spans the
+     * last ~2 minutes, so it is read after every round) and the links lost.
+     */
+    private static final class HeartbeatWatch {
+        private final Target target;
+        private final double linkLosses0;
+        private final double[] conmgr0;
+        private final double[] watchdog0;
+        private double largestConmgr = Double.NaN;
+        private double largestWatchdog = Double.NaN;
+
+        HeartbeatWatch(Target target) {
+            this.target = target;
+            String scrape = Http.get(target.metricsUrl());
+            linkLosses0 = Http.metric(scrape, "conmgr_link_losses_total", Double::sum);
+            conmgr0 = countAndSum(scrape, "conmgr_heartbeat_gap_seconds");
+            watchdog0 = countAndSum(Http.get(target.watchdogMetricsUrl()), "watchdog_heartbeat_gap_seconds");
+        }
+
+        void roundDone() {
+            largestConmgr = max(largestConmgr, Http.metric(Http.get(target.metricsUrl()), "conmgr_heartbeat_gap_seconds_max",
+                    Math::max));
+            largestWatchdog = max(largestWatchdog, Http.metric(Http.get(target.watchdogMetricsUrl()),
+                    "watchdog_heartbeat_gap_seconds_max", Math::max));
+        }
+
+        String note() {
+            String scrape = Http.get(target.metricsUrl());
+            double losses = Http.metric(scrape, "conmgr_link_losses_total", Double::sum) - linkLosses0;
+            return target.name() + ", heartbeat link to its watchdog (sharing the I/O thread with the relay): gap between two "
+                    + "frames received by conmgr " + gaps(conmgr0, countAndSum(scrape, "conmgr_heartbeat_gap_seconds"),
+                    largestConmgr) + "; by the watchdog " + gaps(watchdog0, countAndSum(Http.get(target.watchdogMetricsUrl()),
+                    "watchdog_heartbeat_gap_seconds"), largestWatchdog) + "; link losses during these rounds "
+                    + Table.fmt(losses, 0);
+        }
+
+        private static String gaps(double[] before, double[] after, double largest) {
+            double n = after[0] - before[0];
+            String mean = n > 0 ? Table.fmt((after[1] - before[1]) / n * 1000, 0) + " ms" : "n/a";
+            return "mean " + mean + " over " + Table.fmt(n, 0) + " gaps during these rounds, largest "
+                    + Table.fmt(largest * 1000, 0) + " ms within ~2 min before each round's end";
+        }
+
+        private static double[] countAndSum(String scrape, String timer) {
+            return new double[] {Http.metric(scrape, timer + "_count", Double::sum), Http.metric(scrape, timer + "_sum", Double::sum)};
+        }
+
+        private static double max(double a, double b) {
+            return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
+        }
     }
 
     private static Proc.CpuTime cpuOf(Target t) {

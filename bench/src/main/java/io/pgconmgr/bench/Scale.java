@@ -122,10 +122,8 @@ final class Scale {
                 table.row("client connections made (TCP handshake done) / still open after " + (5 + window.toSeconds()) + " s",
                         n + " / " + stillOpen + (firstFailure.isEmpty() ? "" : " (first failure: " + firstFailure + ")"));
                 table.row("proxied connections established at the far end", atSink);
-                String refused = Http.get(sidecars.conmgrMetricsUrl()).lines()
-                        .filter(l -> l.startsWith("conmgr_clients_refused_total{") && l.contains("reason=\"open_files\""))
-                        .findFirst().map(l -> String.valueOf((long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))))
-                        .orElse("0");
+                String refused = Table.fmt(Http.metric(Http.get(sidecars.conmgrMetricsUrl()),
+                        "conmgr_clients_refused_total{reason=\"open_files\"}", Double::sum), 0);
                 table.row("refused by conmgr at accept, beyond its open-files limit (conmgr_clients_refused_total{reason=\"open_files\"})",
                         refused);
                 table.row("client connections left open but unserved", Math.max(0, stillOpen - atSink));
@@ -182,8 +180,7 @@ final class Scale {
     }
 
     private static String metric(String url, String name) {
-        return Http.get(url).lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .findFirst().map(l -> l.substring(l.lastIndexOf(' ') + 1)).orElse("n/a");
+        return Table.fmt(Http.metric(Http.get(url), name, Double::sum), 0);
     }
 
     private static long openFds(long pid) {

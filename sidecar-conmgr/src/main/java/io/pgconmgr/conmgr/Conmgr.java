@@ -2,6 +2,7 @@ package io.pgconmgr.conmgr;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.pgconmgr.conmgr.ops.ConmgrMetrics;
 import io.pgconmgr.conmgr.ops.DataDirectory;
 import io.pgconmgr.conmgr.ops.HttpEndpoints;
@@ -94,6 +95,9 @@ public final class Conmgr implements AutoCloseable {
   private ProxyServer proxy;
   private HttpEndpoints http;
   private HeartbeatLinks links;
+  /** LOG lines of refused clients, at most two per window; summed up every second once a window ends. */
+  private final RefusalLog refusals = new RefusalLog();
+  private ScheduledFuture<?> refusalFlush;
 
   private Conmgr(ConmgrConf conf, Options options) {
     this.conf = conf;
@@ -129,9 +133,7 @@ public final class Conmgr implements AutoCloseable {
     OpenFiles openFiles = OpenFiles.measure(conf.allListeners().size() * conf.listenAddresses().split(",").length
         + conf.instances().size());
     logOpenFiles(openFiles);
-    RefusalLog refusals = new RefusalLog();
-    io.next().scheduleAtFixedRate(refusals::flush, RefusalLog.WINDOW.toMillis(), RefusalLog.WINDOW.toMillis(),
-        TimeUnit.MILLISECONDS);
+    refusalFlush = io.next().scheduleAtFixedRate(refusals::flush, 1, 1, TimeUnit.SECONDS);
     ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
         Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections(), openFiles,
         refusals);
@@ -320,6 +322,10 @@ public final class Conmgr implements AutoCloseable {
     if (proxy != null) {
       proxy.close();
     }
+    if (refusalFlush != null) {
+      refusalFlush.cancel(false);
+    }
+    refusals.close();
     if (http != null) {
       http.close();
     }

@@ -28,8 +28,13 @@ public final class ConmgrMetrics {
   private final Map<String, AtomicInteger> activeClients = new ConcurrentHashMap<>();
   private final Map<RoutedKey, Counter> routedCounters = new ConcurrentHashMap<>();
   private final List<Supplier<HeartbeatStatus>> heartbeatStatuses = new CopyOnWriteArrayList<>();
+  private final Map<String, Counter> refusedCounters = new ConcurrentHashMap<>();
 
   public ConmgrMetrics(InstanceTable table, ClientRegistry clients) {
+    // Present at 0 from the start, like the link-loss counters: alerts on their increase need the series.
+    for (String reason : List.of("max_connections", "open_files")) {
+      refusedCounters.computeIfAbsent(reason, this::refusedCounter);
+    }
     Gauge.builder("conmgr_links_up", table, t -> t.snapshot().stream().filter(s -> s.link() == LinkState.UP).count())
         .description("Instances whose heartbeat link is up").register(registry);
     Gauge.builder("conmgr_split_brain", table, t -> RoutingPolicy.primaries(t.snapshot()).splitBrain() ? 1 : 0)
@@ -84,9 +89,9 @@ public final class ConmgrMetrics {
   }
 
   /**
-   * Time between two frames from an instance's watchdog. Its max (over Micrometer's sliding window,
-   * 2 minutes) shows how close the link came to its timeout: the watchdog's interval, plus delays in
-   * the network or on a busy I/O thread of either side.
+   * Time between two frames from an instance's watchdog. Its max (Micrometer's decaying max: the
+   * largest of roughly the last 2 minutes) shows how close the link came to its timeout: the
+   * watchdog's interval, plus delays in the network or on a busy I/O thread of either side.
    */
   public Timer heartbeatGap(int instance) {
     return Timer.builder("conmgr_heartbeat_gap_seconds").tag("instance", Integer.toString(instance))
@@ -127,9 +132,14 @@ public final class ConmgrMetrics {
         .description("Clients that got an error instead of an instance").register(registry).increment();
   }
 
+  /** Counted on the flood path: one lookup, no builder per refusal. */
   public void refused(String reason) {
-    Counter.builder("conmgr_clients_refused_total").tag("reason", reason)
-        .description("Client connections closed at accept").register(registry).increment();
+    refusedCounters.computeIfAbsent(reason, this::refusedCounter).increment();
+  }
+
+  private Counter refusedCounter(String reason) {
+    return Counter.builder("conmgr_clients_refused_total").tag("reason", reason)
+        .description("Client connections closed at accept").register(registry);
   }
 
   public void error(String kind) {

@@ -59,6 +59,12 @@ public final class RefusalLog {
     }
   }
 
+  /** At stop: sums up what the current window has not logged yet. */
+  public synchronized void close() {
+    logSuppressed();
+    windowOpen = false;
+  }
+
   private void logSuppressed() {
     if (suppressed.isEmpty()) {
       return;

@@ -98,6 +98,8 @@ class RoutingTest {
           + m.lines().filter(l -> l.startsWith("conmgr_heartbeat_round_trip_seconds{")).toList());
       assertThat(sample(m, "conmgr_links_up")).isEqualTo(3.0);
       assertThat(sample(m, "conmgr_link_losses_total{instance=\"0\"}")).as("present before any loss").isEqualTo(0.0);
+      assertThat(sample(m, "conmgr_clients_refused_total{reason=\"open_files\"}")).as("present before any refusal")
+          .isEqualTo(0.0);
       for (int i = 0; i < 3; i++) {
         assertThat(sample(m, "conmgr_heartbeat_round_trip_seconds{instance=\"" + i + "\"}")).as("round trip " + i)
             .isGreaterThan(0.0).isLessThan(30.0);
@@ -105,8 +107,11 @@ class RoutingTest {
             .isGreaterThanOrEqualTo(0.0).isLessThan(3.0);
       }
       // Heartbeats every 1 s, timeout 3 s: every gap between two frames stays well below the timeout.
-      await().atMost(Duration.ofSeconds(15)).until(() -> sample(stack.conmgr.metrics().scrape(),
-          "conmgr_heartbeat_gap_seconds_count{instance=\"0\"}") >= 2);
+      await().atMost(Duration.ofSeconds(15)).until(() -> {
+        String now = stack.conmgr.metrics().scrape();
+        return java.util.stream.IntStream.range(0, 3)
+            .allMatch(i -> sample(now, "conmgr_heartbeat_gap_seconds_count{instance=\"" + i + "\"}") >= 2);
+      });
       String later = stack.conmgr.metrics().scrape();
       for (int i = 0; i < 3; i++) {
         assertThat(sample(later, "conmgr_heartbeat_gap_seconds_max{instance=\"" + i + "\"}")).as("largest gap " + i)
