@@ -30,6 +30,11 @@ final class ProxyOverhead {
         static Target conmgr(String name, Sidecars s) {
             return new Target(name, s.conmgrPort(), s.conmgrPid(), s.conmgrMetricsUrl(), s.watchdogs().get(0).metricsUrl());
         }
+
+        /** A conmgr column (the default build or the alternative): the ones with metrics to read. */
+        boolean isConmgr() {
+            return metricsUrl != null;
+        }
     }
 
     private ProxyOverhead() {
@@ -73,7 +78,7 @@ final class ProxyOverhead {
                     }
                     List<String> curve = modes.contains("connect")
                             ? warmUpConnections(t, clients, threads, warmupConnect) : List.of();
-                    if (t.name().startsWith("conmgr") && !curve.isEmpty()) {
+                    if (t.isConmgr() && !curve.isEmpty()) {
                         curves.add(t.name() + ": " + String.join(", ", curve));
                     }
                 }
@@ -150,11 +155,7 @@ final class ProxyOverhead {
         Map<Target, List<Double>> latency = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         Map<Target, HeartbeatWatch> heartbeats = new LinkedHashMap<>();
-        for (Target t : targets) {
-            if (t.metricsUrl() != null) {
-                heartbeats.put(t, new HeartbeatWatch(t));
-            }
-        }
+        targets.stream().filter(Target::isConmgr).forEach(t -> heartbeats.put(t, new HeartbeatWatch(t)));
         for (int round = 1; round <= rounds; round++) {
             for (Target t : targets) {
                 Table.progress("overhead: " + t.name() + " " + what + " round " + round);
@@ -169,7 +170,7 @@ final class ProxyOverhead {
                 cpuPerTx.computeIfAbsent(t, k -> new ArrayList<>())
                         .add(r.transactions() > 0 ? used.totalMillis() * 1000.0 / r.transactions() : Double.NaN);
                 transactions.merge(t, Math.max(0, r.transactions()), Long::sum);
-                if (heartbeats.containsKey(t)) {
+                if (t.isConmgr()) {
                     heartbeats.get(t).roundDone();
                 }
                 if (!r.ok()) {
@@ -269,11 +270,11 @@ final class ProxyOverhead {
                                           Map<Target, List<Double>> cpuPerTx) {
         List<String> lines = new ArrayList<>();
         for (Target ours : targets) {
-            if (!ours.name().startsWith("conmgr")) {
+            if (!ours.isConmgr()) {
                 continue;
             }
             for (Target other : targets) {
-                if (other.pid() == 0 || other.name().startsWith("conmgr")) {
+                if (other.pid() == 0 || other.isConmgr()) {
                     continue;
                 }
                 List<Double> tpsRatio = ratios(tps.get(ours), tps.get(other));

@@ -21,7 +21,7 @@ class ProxyOverheadTest {
     void comparesConmgrWithEachOtherProxyRoundByRound() {
         var direct = new ProxyOverhead.Target("direct", 1, 0);
         var bouncer = new ProxyOverhead.Target("PgBouncer", 2, 20);
-        var conmgr = new ProxyOverhead.Target("conmgr", 3, 30);
+        var conmgr = new ProxyOverhead.Target("conmgr", 3, 30, "http://127.0.0.1:1/metrics", "http://127.0.0.1:2/metrics");
         Map<ProxyOverhead.Target, List<Double>> tps = Map.of(direct, List.of(100.0, 100.0, 100.0),
                 bouncer, List.of(50.0, 60.0, 40.0), conmgr, List.of(55.0, 54.0, 44.0));
         Map<ProxyOverhead.Target, List<Double>> cpu = Map.of(direct, List.of(Double.NaN, Double.NaN, Double.NaN),
