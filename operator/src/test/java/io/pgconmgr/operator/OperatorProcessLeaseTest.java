@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.pgconmgr.operator.crd.InstanceSet;
@@ -89,12 +90,17 @@ class OperatorProcessLeaseTest {
 
   @Test
   void holderWhoseLeaseIsTakenExitsWithStatusOne() throws Exception {
-    // Another replica holds the Lease now (as after a partition healed), for an hour.
-    Lease lease = client.resources(Lease.class).inNamespace(NS).withName(LeaderElection.DEFAULT_LEASE_NAME).get();
-    lease.getSpec().setHolderIdentity("pgconmgr-operator-1");
-    lease.getSpec().setLeaseDurationSeconds(3600);
-    lease.getSpec().setRenewTime(ZonedDateTime.now());
-    client.resource(lease).update();
+    // Another replica holds the Lease now (as after a partition healed), for an hour. The holder keeps
+    // renewing it meanwhile, so an update may meet a newer version (409): read again and retry, as a
+    // competing replica would.
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptionsInstanceOf(KubernetesClientException.class).until(() -> {
+      Lease lease = client.resources(Lease.class).inNamespace(NS).withName(LeaderElection.DEFAULT_LEASE_NAME).get();
+      lease.getSpec().setHolderIdentity("pgconmgr-operator-1");
+      lease.getSpec().setLeaseDurationSeconds(3600);
+      lease.getSpec().setRenewTime(ZonedDateTime.now());
+      client.resource(lease).update();
+      return true;
+    });
 
     long t0 = System.nanoTime();
     // It gives up after the renew deadline (10 s) and exits.
