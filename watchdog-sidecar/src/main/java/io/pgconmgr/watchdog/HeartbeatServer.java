@@ -5,16 +5,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.protocol.heartbeat.HeartbeatCodec;
 import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.heartbeat.RecyclingAllocator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -41,12 +38,9 @@ final class HeartbeatServer implements AutoCloseable {
     this.metrics = metrics;
     this.attributes = attributes;
     this.sslContext = sslContext;
-    IoHandlerFactory factory = NettyTransport.epollAvailable() ? EpollIoHandler.newFactory()
-        : NioIoHandler.newFactory();
     // Heartbeats are tiny: two threads carry thousands of sessions. Daemon threads, unlike
-    // NettyTransport's group: an embedding test JVM must not wait for them.
-    this.group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("watchdog-io", true),
-        factory);
+    // NettyTransport's default: an embedding test JVM must not wait for them.
+    this.group = NettyTransport.newEventLoopGroup(2, new DefaultThreadFactory("watchdog-io", true));
     this.channelClass = NettyTransport.serverSocketChannelType(group);
   }
 
@@ -57,6 +51,7 @@ final class HeartbeatServer implements AutoCloseable {
         .channel(channelClass)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

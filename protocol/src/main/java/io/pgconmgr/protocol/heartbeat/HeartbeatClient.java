@@ -101,6 +101,7 @@ public final class HeartbeatClient implements AutoCloseable {
         .channel(NettyTransport.socketChannelType(loop))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timing.connectTimeoutMs())
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

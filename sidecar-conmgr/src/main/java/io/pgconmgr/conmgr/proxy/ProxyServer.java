@@ -7,10 +7,12 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.pgconmgr.protocol.conf.Listener;
 import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.heartbeat.RecyclingAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -30,6 +32,10 @@ public final class ProxyServer implements AutoCloseable {
    */
   static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(16 * 1024, 32 * 1024);
 
+  /** Every read fills one relay buffer (a fixed size: no per-read size guessing). */
+  private static final FixedRecvByteBufAllocator RELAY_READS =
+      new FixedRecvByteBufAllocator(RecyclingAllocator.BUFFER_SIZE);
+
   private final List<Channel> servers = new ArrayList<>();
 
   /**
@@ -43,6 +49,8 @@ public final class ProxyServer implements AutoCloseable {
         .group(io)
         .channel(NettyTransport.socketChannelType(io))
         .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
+        .option(ChannelOption.RCVBUF_ALLOCATOR, RELAY_READS)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis());
@@ -53,6 +61,8 @@ public final class ProxyServer implements AutoCloseable {
             .channel(NettyTransport.serverSocketChannelType(io))
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.AUTO_READ, false)
+            .childOption(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, RELAY_READS)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(new ChannelInitializer<SocketChannel>() {
