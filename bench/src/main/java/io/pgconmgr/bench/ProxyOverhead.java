@@ -76,8 +76,10 @@ final class ProxyOverhead {
                         Table.progress("overhead: warm-up " + t.name());
                         Pgbench.selectOnly("127.0.0.1", t.port(), clients, threads, warmup, false);
                     }
-                    List<String> curve = modes.contains("connect")
-                            ? warmUpConnections(t, clients, threads, warmupConnect) : List.of();
+                    // Also before persistent rounds: each round opens new connections, and a JIT that has never
+                    // seen one would deoptimize the relay path in the middle of the round.
+                    List<String> curve = warmupConnect.isZero()
+                            ? List.of() : warmUpConnections(t, clients, threads, warmupConnect);
                     if (t.isConmgr() && !curve.isEmpty()) {
                         curves.add(t.name() + ": " + String.join(", ", curve));
                     }

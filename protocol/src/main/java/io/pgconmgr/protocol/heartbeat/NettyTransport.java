@@ -1,5 +1,6 @@
 package io.pgconmgr.protocol.heartbeat;
 
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -53,6 +54,14 @@ public final class NettyTransport {
   /** The TCP client channel class that fits {@code group}. */
   public static Class<? extends SocketChannel> socketChannelType(EventLoopGroup group) {
     return isEpoll(group) ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  /**
+   * Makes the TCP client channels that fit {@code group} by a plain constructor call, where
+   * {@code Bootstrap.channel(Class)} would call the constructor reflectively for every connection.
+   */
+  public static ChannelFactory<SocketChannel> socketChannelFactory(EventLoopGroup group) {
+    return isEpoll(group) ? EpollSocketChannel::new : NioSocketChannel::new;
   }
 
   /** The TCP server channel class that fits {@code group}. */

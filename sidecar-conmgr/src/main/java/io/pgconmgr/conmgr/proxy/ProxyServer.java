@@ -47,7 +47,7 @@ public final class ProxyServer implements AutoCloseable {
       throws IOException {
     Bootstrap backends = new Bootstrap()
         .group(io)
-        .channel(NettyTransport.socketChannelType(io))
+        .channelFactory(NettyTransport.socketChannelFactory(io))
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
         .option(ChannelOption.RCVBUF_ALLOCATOR, RELAY_READS)
