@@ -14,6 +14,7 @@ import io.pgconmgr.conmgr.routing.LinkState;
 import io.pgconmgr.conmgr.routing.RoutingPolicy;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
 import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,12 +29,29 @@ public final class ConmgrMetrics {
   private final Map<String, AtomicInteger> activeClients = new ConcurrentHashMap<>();
   private final Map<RoutedKey, Counter> routedCounters = new ConcurrentHashMap<>();
   private final List<Supplier<HeartbeatStatus>> heartbeatStatuses = new CopyOnWriteArrayList<>();
-  private final Map<String, Counter> refusedCounters = new ConcurrentHashMap<>();
+  private final Map<Refusal, Counter> refusedCounters = new EnumMap<>(Refusal.class);
+
+  /** Why a client connection was closed at accept: the {@code reason} tag of {@code conmgr_clients_refused_total}. */
+  public enum Refusal {
+    MAX_CONNECTIONS("max_connections"),
+    OPEN_FILES("open_files");
+
+    private final String tag;
+
+    Refusal(String tag) {
+      this.tag = tag;
+    }
+
+    public String tag() {
+      return tag;
+    }
+  }
 
   public ConmgrMetrics(InstanceTable table, ClientRegistry clients) {
     // Present at 0 from the start, like the link-loss counters: alerts on their increase need the series.
-    for (String reason : List.of("max_connections", "open_files")) {
-      refusedCounters.computeIfAbsent(reason, this::refusedCounter);
+    for (Refusal reason : Refusal.values()) {
+      refusedCounters.put(reason, Counter.builder("conmgr_clients_refused_total").tag("reason", reason.tag())
+          .description("Client connections closed at accept").register(registry));
     }
     Gauge.builder("conmgr_links_up", table, t -> t.snapshot().stream().filter(s -> s.link() == LinkState.UP).count())
         .description("Instances whose heartbeat link is up").register(registry);
@@ -132,14 +150,9 @@ public final class ConmgrMetrics {
         .description("Clients that got an error instead of an instance").register(registry).increment();
   }
 
-  /** Counted on the flood path: one lookup, no builder per refusal. */
-  public void refused(String reason) {
-    refusedCounters.computeIfAbsent(reason, this::refusedCounter).increment();
-  }
-
-  private Counter refusedCounter(String reason) {
-    return Counter.builder("conmgr_clients_refused_total").tag("reason", reason)
-        .description("Client connections closed at accept").register(registry);
+  /** Counted on the flood path: an array lookup, no builder per refusal (the map is filled once, then only read). */
+  public void refused(Refusal reason) {
+    refusedCounters.get(reason).increment();
   }
 
   public void error(String kind) {

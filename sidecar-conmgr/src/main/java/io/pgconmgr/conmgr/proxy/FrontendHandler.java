@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgconmgr.conmgr.ops.ConmgrMetrics.Refusal;
 import io.pgconmgr.conmgr.ops.PgLevel;
 import io.pgconmgr.conmgr.routing.ClientRegistry;
 import io.pgconmgr.conmgr.routing.InstanceState;
@@ -70,13 +71,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     int max = context.maxConnections();
     int open = context.openConnections().incrementAndGet();
     if (max > 0 && open > max) {
-      refuse("max_connections", "max_connections (" + max + ") reached");
+      refuse(Refusal.MAX_CONNECTIONS, "max_connections (" + max + ") reached");
       return;
     }
     if (open > context.openFiles().connections()) {
       // Refused here rather than left to EMFILE, where accept() fails and clients wait unserved in the
       // kernel's accept queue.
-      refuse("open_files", "open-files limit reached (ulimit -n " + context.openFiles().limit() + " holds "
+      refuse(Refusal.OPEN_FILES, "open-files limit reached (ulimit -n " + context.openFiles().limit() + " holds "
           + context.openFiles().connections() + " client connections)");
       return;
     }
@@ -89,7 +90,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     ctx.read();
   }
 
-  private void refuse(String reason, String why) {
+  private void refuse(Refusal reason, String why) {
     context.openConnections().decrementAndGet();
     context.refusals().refused(ctx.channel().remoteAddress(), why);
     context.metrics().refused(reason);
