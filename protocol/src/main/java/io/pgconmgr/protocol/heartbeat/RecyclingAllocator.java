@@ -12,18 +12,23 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
 /**
- * The I/O buffers of our sockets (the relay's and the heartbeats'): one size, recycled last-in
- * first-out by each I/O thread. In the steady state a read fills the buffer that the previous write
- * has just released, still in the CPU cache, and each costs a push or a pop: no pool bookkeeping, no
- * atomic operation, no leak-tracking sample. Netty's default allocator spent about a quarter of the
- * relay's user time there, and allocated a fresh chunk for many a heartbeat frame (async-profiler,
- * docs/BENCHMARKS.md).
+ * Buffers for sockets whose peers we trust to send whole messages (the relay once a client is
+ * routed, conmgr's heartbeat links): one size, recycled last-in first-out by each thread. In the
+ * steady state a read fills the buffer that the previous write has just released, still in the CPU
+ * cache, and each costs a push or a pop: no pool lock or queue, no leak-tracking sample. Netty's
+ * default (adaptive) allocator spent about a quarter of the relay's user time there, and allocated a
+ * fresh chunk for many a heartbeat frame (async-profiler, docs/BENCHMARKS.md).
+ *
+ * <p>Every buffer is 16 KiB however little it holds, so a peer that sends a few bytes and waits holds
+ * 16 KiB: hence not for a socket before its peer is known (a client's startup packet, a watchdog's
+ * port), and queued buffers are counted at their capacity on the relay (ProxyServer.RELAY_SIZE).
  *
  * <p>The memory is plain JDK direct buffers, so a buffer that a bug never releases is still freed by
- * the garbage collector. The leak detector therefore tracks them at its ADVANCED and PARANOID levels
- * (the tests) and not at its SIMPLE sampling (production). A thread keeps at most {@link #MAX_FREE}
- * free buffers; buffers beyond that, and those taken or released off the I/O threads, are left to
- * the garbage collector. Requests larger than {@link #BUFFER_SIZE} go to Netty's default allocator.
+ * the garbage collector. The leak detector therefore tracks them at its ADVANCED (sampled, with
+ * access records) and PARANOID (every buffer; sidecar-conmgr's tests) levels, not at its default
+ * SIMPLE sampling. A thread keeps at most {@link #MAX_FREE} free buffers; buffers beyond that, and
+ * those taken or released on threads that are not Netty's, are left to the garbage collector.
+ * Requests larger than {@link #BUFFER_SIZE} go to Netty's default allocator.
  */
 public final class RecyclingAllocator extends AbstractByteBufAllocator {
 
@@ -36,7 +41,7 @@ public final class RecyclingAllocator extends AbstractByteBufAllocator {
   public static final RecyclingAllocator INSTANCE = new RecyclingAllocator();
 
   /** The buffers give the epoll transport their memory address; without sun.misc.Unsafe, Netty's allocator does it all. */
-  private static final boolean UNSAFE = PlatformDependent.hasUnsafe();
+  private static final boolean HAS_UNSAFE = PlatformDependent.hasUnsafe();
 
   private static final FastThreadLocal<ArrayDeque<RecycledBuf>> FREE = new FastThreadLocal<>() {
     @Override
@@ -51,10 +56,10 @@ public final class RecyclingAllocator extends AbstractByteBufAllocator {
 
   @Override
   protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-    if (!UNSAFE || initialCapacity > BUFFER_SIZE || maxCapacity < BUFFER_SIZE) {
+    if (!HAS_UNSAFE || initialCapacity > BUFFER_SIZE || maxCapacity < BUFFER_SIZE) {
       return ByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
     }
-    RecycledBuf buf = onIoThread() ? FREE.get().pollLast() : null;
+    RecycledBuf buf = onNettyThread() ? FREE.get().pollLast() : null;
     if (buf == null) {
       buf = new RecycledBuf(this);
     }
@@ -79,13 +84,16 @@ public final class RecyclingAllocator extends AbstractByteBufAllocator {
     return FREE.isSet() ? FREE.get().size() : 0;
   }
 
-  /** Netty's I/O threads are FastThreadLocalThreads; other threads neither take nor keep free buffers. */
-  private static boolean onIoThread() {
+  /**
+   * Netty's threads (its I/O threads, and its other executors' too) are FastThreadLocalThreads; other
+   * threads neither take nor keep free buffers.
+   */
+  private static boolean onNettyThread() {
     return Thread.currentThread() instanceof FastThreadLocalThread;
   }
 
   private static void recycle(RecycledBuf buf) {
-    if (onIoThread()) {
+    if (onNettyThread()) {
       ArrayDeque<RecycledBuf> free = FREE.get();
       if (free.size() < MAX_FREE) {
         free.addLast(buf);
@@ -115,10 +123,10 @@ public final class RecyclingAllocator extends AbstractByteBufAllocator {
 
     @Override
     public ByteBuf capacity(int newCapacity) {
-      if (newCapacity != capacity()) {
-        resized = true;
-      }
-      return super.capacity(newCapacity);
+      int before = capacity();
+      super.capacity(newCapacity);
+      resized |= newCapacity != before;
+      return this;
     }
 
     @Override

@@ -1,10 +1,12 @@
 package io.pgconmgr.protocol.heartbeat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -13,16 +15,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
-import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -54,9 +56,10 @@ class RecyclingAllocatorTest {
   @Test
   void aReleasedBufferIsTheNextOneTakenOnTheSameIoThread() throws Exception {
     onLoop(() -> {
-      ByteBuf first = ALLOC.ioBuffer(100);
+      ByteBuf first = ALLOC.directBuffer(100, 20_000);
       long address = first.memoryAddress();
       first.writeBytes("some bytes".getBytes(StandardCharsets.US_ASCII)).readByte();
+      first.markReaderIndex().markWriterIndex();
       int free = RecyclingAllocator.freeOnThisThread();
       first.release();
       assertThat(RecyclingAllocator.freeOnThisThread()).isEqualTo(free + 1);
@@ -67,8 +70,9 @@ class RecyclingAllocatorTest {
       assertThat(second.readerIndex()).isZero();
       assertThat(second.writerIndex()).isZero();
       assertThat(second.capacity()).isEqualTo(RecyclingAllocator.BUFFER_SIZE);
-      assertThat(second.maxCapacity()).isEqualTo(Integer.MAX_VALUE);
-      second.resetReaderIndex();
+      assertThat(second.maxCapacity()).as("the new request's, not 20,000").isEqualTo(Integer.MAX_VALUE);
+      second.resetWriterIndex().resetReaderIndex();
+      assertThat(second.writerIndex()).as("marks are reset too").isZero();
       assertThat(second.readerIndex()).as("marks are reset too").isZero();
       assertThat(RecyclingAllocator.freeOnThisThread()).isEqualTo(free);
       second.release();
@@ -129,11 +133,12 @@ class RecyclingAllocatorTest {
     plain.setUncaughtExceptionHandler((t, e) -> failure.add(e));
     plain.start();
     plain.join(10_000);
+    assertThat(plain.isAlive()).isFalse();
     assertThat(failure).isEmpty();
   }
 
   @Test
-  void theLeakDetectorTracksTheBuffersOnlyAtItsAdvancedLevels() throws Exception {
+  void theLeakDetectorSamplesNoneAtSimpleAndTracksEveryOneAtParanoid() throws Exception {
     ResourceLeakDetector.Level before = ResourceLeakDetector.getLevel();
     try {
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
@@ -157,24 +162,63 @@ class RecyclingAllocatorTest {
     }
   }
 
-  /** Netty's loops report their active time only when they may move threads; ours never do. */
   @Test
-  void ourLoopsDoNotMeasureTheirActiveTime() throws Exception {
-    EventExecutor executor = group.next();
-    Method supported = findMethod(executor.getClass(), "isSuspensionSupported");
-    supported.setAccessible(true);
-    assertThat(supported.invoke(executor)).isEqualTo(false);
+  void aSliceKeepsItsParentOffTheFreeList() throws Exception {
+    onLoop(() -> {
+      ByteBuf buf = ALLOC.ioBuffer(64).writeInt(42).writeInt(43);
+      ByteBuf slice = buf.retainedSlice(0, 4);
+      int free = RecyclingAllocator.freeOnThisThread();
+      buf.release();
+      assertThat(RecyclingAllocator.freeOnThisThread()).isEqualTo(free);
+      assertThat(slice.readInt()).isEqualTo(42);
+      slice.release();
+      assertThat(RecyclingAllocator.freeOnThisThread()).isEqualTo(free + 1);
+      return null;
+    });
+  }
+
+  @Test
+  void aSecondReleaseFailsAndRecyclesNothing() throws Exception {
+    onLoop(() -> {
+      ByteBuf buf = ALLOC.ioBuffer(64);
+      int free = RecyclingAllocator.freeOnThisThread();
+      buf.release();
+      assertThatThrownBy(buf::release).isInstanceOf(IllegalReferenceCountException.class);
+      assertThat(RecyclingAllocator.freeOnThisThread()).isEqualTo(free + 1);
+      return null;
+    });
+  }
+
+  /** A buffer read on one loop may be released on another (a write to a channel of another loop). */
+  @Test
+  void aBufferReleasedOnAnotherLoopJoinsThatLoopsFreeList() throws Exception {
+    EventLoopGroup two = NettyTransport.newEventLoopGroup(2, new DefaultThreadFactory("recycling-two", true));
+    try {
+      EventLoop a = two.next();
+      EventLoop b = two.next();
+      assertThat(a).isNotSameAs(b);
+      int freeA = a.submit(RecyclingAllocator::freeOnThisThread).get(10, TimeUnit.SECONDS);
+      int freeB = b.submit(RecyclingAllocator::freeOnThisThread).get(10, TimeUnit.SECONDS);
+      ByteBuf buf = a.submit(() -> ALLOC.ioBuffer(64)).get(10, TimeUnit.SECONDS);
+      b.submit(() -> buf.release()).get(10, TimeUnit.SECONDS);
+      assertThat(a.submit(RecyclingAllocator::freeOnThisThread).get(10, TimeUnit.SECONDS)).isEqualTo(freeA);
+      assertThat(b.submit(RecyclingAllocator::freeOnThisThread).get(10, TimeUnit.SECONDS)).isEqualTo(freeB + 1);
+    } finally {
+      two.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
   }
 
   /** Bytes through a real socket pair, both ends on recycled buffers, come back intact. */
   @Test
   void anEchoOverRecycledBuffersKeepsEveryByte() throws Exception {
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    List<ByteBufAllocator> allocators = new CopyOnWriteArrayList<>();
     Channel server = new ServerBootstrap().group(group).channel(NettyTransport.serverSocketChannelType(group))
         .childOption(ChannelOption.ALLOCATOR, ALLOC)
         .childHandler(new ChannelInboundHandlerAdapter() {
           @Override
           public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            allocators.add(((ByteBuf) msg).alloc());
             ctx.writeAndFlush(msg);
           }
         })
@@ -188,6 +232,7 @@ class RecyclingAllocatorTest {
               @Override
               public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 ByteBuf buf = (ByteBuf) msg;
+                allocators.add(buf.alloc());
                 received.add(buf.toString(StandardCharsets.US_ASCII));
                 buf.release();
               }
@@ -210,21 +255,11 @@ class RecyclingAllocatorTest {
         echoed.append(part);
       }
       assertThat(echoed.toString()).isEqualTo(sent.toString());
-      assertThat(onLoop(RecyclingAllocator::freeOnThisThread)).isPositive();
+      assertThat(allocators).as("every read on both sides filled a recycled buffer").isNotEmpty()
+          .allSatisfy(a -> assertThat(a).isSameAs(ALLOC));
     } finally {
       client.close().sync();
       server.close().sync();
     }
-  }
-
-  private static Method findMethod(Class<?> type, String name) throws NoSuchMethodException {
-    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-      for (Method m : c.getDeclaredMethods()) {
-        if (m.getName().equals(name) && m.getParameterCount() == 0) {
-          return m;
-        }
-      }
-    }
-    throw new NoSuchMethodException(name);
   }
 }

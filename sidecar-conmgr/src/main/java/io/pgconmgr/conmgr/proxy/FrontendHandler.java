@@ -17,6 +17,7 @@ import io.pgconmgr.conmgr.routing.ClientRegistry;
 import io.pgconmgr.conmgr.routing.InstanceState;
 import io.pgconmgr.conmgr.routing.InstanceTable;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import io.pgconmgr.protocol.heartbeat.RecyclingAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
@@ -313,6 +314,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     }
     backend = f.channel();
     state = State.PROXYING;
+    // Recycled relay buffers from now on (the instance side has them from the start): before, a client
+    // that sent part of its startup packet and went quiet would hold a 16 KiB buffer for up to 60 s.
+    ctx.channel().config().setAllocator(RecyclingAllocator.INSTANCE);
     context.metrics().routed(target, instance.number(), "proxy");
     log.debug("client {} -> instance {} ({}, first packet {})", ctx.channel().remoteAddress(), instance.label(),
         target.confName(), first.kind());

@@ -2,12 +2,13 @@ package io.pgconmgr.conmgr.proxy;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MessageSizeEstimator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.pgconmgr.protocol.conf.Listener;
@@ -32,9 +33,11 @@ public final class ProxyServer implements AutoCloseable {
    */
   static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(16 * 1024, 32 * 1024);
 
-  /** Every read fills one relay buffer (a fixed size: no per-read size guessing). */
-  private static final FixedRecvByteBufAllocator RELAY_READS =
-      new FixedRecvByteBufAllocator(RecyclingAllocator.BUFFER_SIZE);
+  /**
+   * Counts a queued buffer at its capacity, not its content: a recycled relay buffer holds 16 KiB
+   * however few bytes a read put in it, and the water marks must bound memory, not bytes.
+   */
+  static final MessageSizeEstimator RELAY_SIZE = () -> msg -> msg instanceof ByteBuf buf ? buf.capacity() : 0;
 
   private final List<Channel> servers = new ArrayList<>();
 
@@ -50,7 +53,7 @@ public final class ProxyServer implements AutoCloseable {
         .channelFactory(NettyTransport.socketChannelFactory(io))
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
-        .option(ChannelOption.RCVBUF_ALLOCATOR, RELAY_READS)
+        .option(ChannelOption.MESSAGE_SIZE_ESTIMATOR, RELAY_SIZE)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) context.connectTimeout().toMillis());
@@ -61,8 +64,7 @@ public final class ProxyServer implements AutoCloseable {
             .channel(NettyTransport.serverSocketChannelType(io))
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
-            .childOption(ChannelOption.RCVBUF_ALLOCATOR, RELAY_READS)
+            .childOption(ChannelOption.MESSAGE_SIZE_ESTIMATOR, RELAY_SIZE)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RELAY_WATER_MARK)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childHandler(new ChannelInitializer<SocketChannel>() {
