@@ -117,7 +117,9 @@ final class FailureDetection {
     private static void awaitBackends(ServerWatch server, List<InFlight> clients) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
-            Set<String> alive = server.applications(PREFIX);
+            // Running the query, not just connected: a cut before the query is sent leaves it unacknowledged,
+            // and a client that has only keepalive then retransmits for some 15 minutes instead of probing.
+            Set<String> alive = server.activeApplications(PREFIX);
             List<String> missing = new ArrayList<>();
             for (InFlight c : clients) {
                 if (!alive.contains(c.appName)) {
@@ -128,6 +130,8 @@ final class FailureDetection {
                 }
             }
             if (missing.isEmpty()) {
+                // Time for the server's (possibly delayed) acknowledgement of each query to reach the client.
+                Net.sleep(Duration.ofMillis(300));
                 return;
             }
             if (System.nanoTime() > deadline) {

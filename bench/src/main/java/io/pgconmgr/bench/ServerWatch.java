@@ -20,8 +20,17 @@ final class ServerWatch {
 
     /** application_name of every client backend whose name starts with {@code prefix}. */
     Set<String> applications(String prefix) {
+        return applicationsWhere(prefix, "");
+    }
+
+    /** Applications whose backend is running a statement now (state 'active'), not just connected. */
+    Set<String> activeApplications(String prefix) {
+        return applicationsWhere(prefix, " and state = 'active'");
+    }
+
+    private Set<String> applicationsWhere(String prefix, String condition) {
         Proc.Result r = psql("select application_name from pg_stat_activity where application_name like '"
-                + prefix + "%'");
+                + prefix + "%'" + condition);
         if (r.exitCode() != 0) {
             throw new IllegalStateException("cannot read pg_stat_activity of " + pg.name() + ": " + r.output());
         }
