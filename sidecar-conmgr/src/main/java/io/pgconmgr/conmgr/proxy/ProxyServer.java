@@ -27,9 +27,10 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * What a side may hold queued for the other before reading from it stops (high) and resumes (low).
-   * A stalled direction then holds at most this plus one read (up to 64 KiB) of direct memory, which
-   * the images cap at 64 MiB for all clients; the kernel's socket buffers, much larger, keep a bulk
-   * stream flowing meanwhile.
+   * A stalled direction then holds at most this plus one read (up to 64 KiB) of direct memory. The
+   * images' MaxDirectMemorySize=64m caps, for all clients together, the JDK's direct buffers (the
+   * recycled relay buffers) and, separately, Netty's pool (its own counter, same limit). The kernel's
+   * socket buffers, much larger, keep a bulk stream flowing meanwhile.
    */
   static final WriteBufferWaterMark RELAY_WATER_MARK = new WriteBufferWaterMark(16 * 1024, 32 * 1024);
 
