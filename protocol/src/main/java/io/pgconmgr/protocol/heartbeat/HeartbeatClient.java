@@ -98,7 +98,7 @@ public final class HeartbeatClient implements AutoCloseable {
     this.sslContext = b.sslContext;
     this.bootstrap = new Bootstrap()
         .group(loop)
-        .channel(NettyTransport.socketChannelType(loop))
+        .channelFactory(NettyTransport.socketChannelFactory(loop))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timing.connectTimeoutMs())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.ALLOCATOR, RecyclingAllocator.INSTANCE)
