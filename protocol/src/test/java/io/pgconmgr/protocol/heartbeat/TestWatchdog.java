@@ -28,6 +28,8 @@ final class TestWatchdog implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   volatile boolean answerHello = true;
   volatile boolean sendHeartbeats = true;
+  /** Added to the peer's interval between two heartbeats: a watchdog that runs a little late. */
+  volatile int heartbeatLateMs;
   volatile Attributes attributes;
 
   private final ChannelGroup peers = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -106,7 +108,8 @@ final class TestWatchdog implements AutoCloseable {
           if (sendHeartbeats) {
             ctx.writeAndFlush(new Heartbeat(++sequence, System.currentTimeMillis()));
           }
-        }, hello.heartbeatIntervalMs(), hello.heartbeatIntervalMs(), TimeUnit.MILLISECONDS);
+        }, hello.heartbeatIntervalMs() + heartbeatLateMs, hello.heartbeatIntervalMs() + heartbeatLateMs,
+            TimeUnit.MILLISECONDS);
       } else if (frame instanceof Goodbye) {
         ctx.close();
       }
