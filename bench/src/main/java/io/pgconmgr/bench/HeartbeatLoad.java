@@ -16,7 +16,7 @@ import io.pgconmgr.protocol.heartbeat.Heartbeat;
 import io.pgconmgr.protocol.heartbeat.HeartbeatCodec;
 import io.pgconmgr.protocol.heartbeat.HeartbeatProtocol;
 import io.pgconmgr.protocol.heartbeat.Hello;
-import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;

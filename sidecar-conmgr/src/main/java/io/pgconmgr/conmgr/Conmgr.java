@@ -21,7 +21,7 @@ import io.pgconmgr.conmgr.routing.RoutingPolicy;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.conf.Listener;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
-import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;

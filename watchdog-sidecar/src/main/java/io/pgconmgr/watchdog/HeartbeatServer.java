@@ -10,7 +10,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.protocol.heartbeat.HeartbeatCodec;
-import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

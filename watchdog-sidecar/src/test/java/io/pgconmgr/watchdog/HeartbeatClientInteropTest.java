@@ -8,7 +8,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.pgconmgr.protocol.heartbeat.HeartbeatClient;
 import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
-import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import io.pgconmgr.testkit.PgCluster;
 import io.pgconmgr.testkit.TestPki;
 import java.nio.file.Path;

@@ -9,7 +9,7 @@ import io.pgconmgr.protocol.heartbeat.HeartbeatClient;
 import io.pgconmgr.protocol.heartbeat.HeartbeatListener;
 import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
 import io.pgconmgr.protocol.heartbeat.HeartbeatTiming;
-import io.pgconmgr.protocol.heartbeat.NettyTransport;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.HashMap;

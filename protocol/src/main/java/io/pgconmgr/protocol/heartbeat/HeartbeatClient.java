@@ -1,5 +1,7 @@
 package io.pgconmgr.protocol.heartbeat;
 
+import io.pgconmgr.protocol.netty.RecyclingAllocator;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -1,5 +1,6 @@
 package io.pgconmgr.protocol.heartbeat;
 
+import io.pgconmgr.protocol.netty.NettyTransport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

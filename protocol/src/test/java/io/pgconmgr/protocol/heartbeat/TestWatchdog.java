@@ -1,5 +1,6 @@
 package io.pgconmgr.protocol.heartbeat;
 
+import io.pgconmgr.protocol.netty.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

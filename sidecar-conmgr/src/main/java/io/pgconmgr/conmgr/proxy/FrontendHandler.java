@@ -17,7 +17,7 @@ import io.pgconmgr.conmgr.routing.ClientRegistry;
 import io.pgconmgr.conmgr.routing.InstanceState;
 import io.pgconmgr.conmgr.routing.InstanceTable;
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
-import io.pgconmgr.protocol.heartbeat.RecyclingAllocator;
+import io.pgconmgr.protocol.netty.RecyclingAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.HashSet;

@@ -26,12 +26,15 @@ public final class InstanceTable {
   private final Clock clock;
   private final Map<Integer, InstanceState> rows = new LinkedHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+  /** The rows as one immutable list, replaced on every change: read once per client connection, changed rarely. */
+  private volatile List<InstanceState> snapshot;
 
   public InstanceTable(Collection<BackendInstance> instances, Clock clock) {
     this.clock = clock;
     for (BackendInstance i : instances) {
       rows.put(i.number(), InstanceState.initial(i, clock.instant()));
     }
+    snapshot = List.copyOf(rows.values());
   }
 
   public void addListener(ChangeListener listener) {
@@ -42,9 +45,12 @@ public final class InstanceTable {
     listeners.remove(listener);
   }
 
-  /** A consistent copy of every row, in instance-number order of the configuration. */
-  public synchronized List<InstanceState> snapshot() {
-    return List.copyOf(rows.values());
+  /**
+   * Every row, in the order of the configuration: an immutable list that stays the same object
+   * until a row changes, so callers may cache what they derive from it by identity.
+   */
+  public List<InstanceState> snapshot() {
+    return snapshot;
   }
 
   public synchronized InstanceState get(int number) {
@@ -88,6 +94,7 @@ public final class InstanceTable {
         return;
       }
       rows.put(number, after);
+      snapshot = List.copyOf(rows.values());
     }
     for (ChangeListener l : new ArrayList<>(listeners)) {
       l.changed(before, after);

@@ -1,7 +1,9 @@
 package io.pgconmgr.conmgr.routing;
 
 import io.pgconmgr.protocol.conf.TargetSessionAttrs;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -14,6 +16,9 @@ public final class Router {
   private final InstanceTable table;
   private final ClientRegistry registry;
   private long turn;
+  /** The snapshot {@link #candidates} were worked out from, compared by identity. */
+  private List<InstanceState> candidatesOf;
+  private final Map<TargetSessionAttrs, List<InstanceState>> candidates = new EnumMap<>(TargetSessionAttrs.class);
 
   public Router(InstanceTable table, ClientRegistry registry) {
     this.table = table;
@@ -34,14 +39,28 @@ public final class Router {
    */
   public synchronized Optional<ClientRegistry.Lease> route(
       TargetSessionAttrs target, Set<Integer> exclude, ClientRegistry.Client client) {
-    List<InstanceState> candidates = RoutingPolicy.candidates(target, table.snapshot()).stream()
-        .filter(s -> !exclude.contains(s.number()))
-        .toList();
+    List<InstanceState> candidates = candidates(target);
+    if (!exclude.isEmpty()) {
+      candidates = candidates.stream().filter(s -> !exclude.contains(s.number())).toList();
+    }
     if (candidates.isEmpty()) {
       return Optional.empty();
     }
     InstanceState chosen = RoutingPolicy.choose(candidates, s -> registry.count(s.number()), turn++);
     return Optional.of(registry.add(chosen, client));
+  }
+
+  /**
+   * {@link RoutingPolicy#candidates}, worked out once per table snapshot and target: the table
+   * changes on heartbeat events, clients connect far more often. Called under the routing lock.
+   */
+  private List<InstanceState> candidates(TargetSessionAttrs target) {
+    List<InstanceState> snapshot = table.snapshot();
+    if (snapshot != candidatesOf) {
+      candidates.clear();
+      candidatesOf = snapshot;
+    }
+    return candidates.computeIfAbsent(target, t -> RoutingPolicy.candidates(t, snapshot));
   }
 
   /**

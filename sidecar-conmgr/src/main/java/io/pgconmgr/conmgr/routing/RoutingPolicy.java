@@ -83,12 +83,16 @@ public final class RoutingPolicy {
     }
     // Each load is read once: counts change under our feet (clients close on other threads), and
     // reading twice could leave no instance at the minimum.
-    int[] loads = candidates.stream().mapToInt(load).toArray();
-    int least = java.util.Arrays.stream(loads).min().getAsInt();
-    List<InstanceState> tied = new ArrayList<>();
-    for (int i = 0; i < loads.length; i++) {
-      if (loads[i] == least) {
-        tied.add(candidates.get(i));
+    int least = Integer.MAX_VALUE;
+    List<InstanceState> tied = new ArrayList<>(candidates.size());
+    for (InstanceState s : candidates) {
+      int l = load.applyAsInt(s);
+      if (l < least) {
+        least = l;
+        tied.clear();
+      }
+      if (l == least) {
+        tied.add(s);
       }
     }
     tied.sort(Comparator.comparingInt(InstanceState::number));

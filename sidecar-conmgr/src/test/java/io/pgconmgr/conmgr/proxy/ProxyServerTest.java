@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.MessageSizeEstimator;
-import io.pgconmgr.protocol.heartbeat.RecyclingAllocator;
+import io.pgconmgr.protocol.netty.RecyclingAllocator;
 import org.junit.jupiter.api.Test;
 
 class ProxyServerTest {

@@ -169,6 +169,35 @@ class RoutingPolicyTest {
   }
 
   @Test
+  void routerSeesEveryTableChangeAtTheNextClient() {
+    InstanceTable table = new InstanceTable(List.of(primary.instance(), standby1.instance()),
+        java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC));
+    Router router = new Router(table, new ClientRegistry());
+    ClientRegistry.Client client = (i, r) -> { };
+    java.util.function.Function<TargetSessionAttrs, List<Integer>> routeTwice = t -> java.util.stream.Stream
+        .of(router.route(t, java.util.Set.of(), client), router.route(t, java.util.Set.of(), client))
+        .map(l -> l.map(x -> x.instance().number()).orElse(-1)).toList();
+
+    assertThat(routeTwice.apply(TargetSessionAttrs.ANY)).containsExactly(-1, -1);
+    table.linkUp(0, primary.attributes(), null);
+    assertThat(routeTwice.apply(TargetSessionAttrs.ANY)).containsExactly(0, 0);
+    assertThat(routeTwice.apply(TargetSessionAttrs.STANDBY)).containsExactly(-1, -1);
+    table.linkUp(1, standby1.attributes(), null);
+    assertThat(routeTwice.apply(TargetSessionAttrs.STANDBY)).containsExactly(1, 1);
+    // A failover: the primary's link is lost, the standby is promoted.
+    table.linkDown(0, "heartbeat timeout");
+    assertThat(routeTwice.apply(TargetSessionAttrs.READ_WRITE)).containsExactly(-1, -1);
+    table.attributes(1, up(1, false, false, 3).attributes());
+    assertThat(routeTwice.apply(TargetSessionAttrs.READ_WRITE)).containsExactly(1, 1);
+    assertThat(routeTwice.apply(TargetSessionAttrs.STANDBY)).containsExactly(-1, -1);
+    // An instance that just refused a connection is skipped for that client only.
+    table.linkUp(0, up(0, true, false, 3).attributes(), null);
+    assertThat(router.route(TargetSessionAttrs.ANY, java.util.Set.of(0, 1), client)).isEmpty();
+    assertThat(router.route(TargetSessionAttrs.STANDBY, java.util.Set.of(), client).orElseThrow().instance().number())
+        .isZero();
+  }
+
+  @Test
   void linkLossFailsEveryClientOfThatInstanceOnly() {
     InstanceTable table = new InstanceTable(List.of(primary.instance(), standby1.instance()),
         java.time.Clock.fixed(T0, java.time.ZoneOffset.UTC));

@@ -1,4 +1,4 @@
-package io.pgconmgr.protocol.heartbeat;
+package io.pgconmgr.protocol.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

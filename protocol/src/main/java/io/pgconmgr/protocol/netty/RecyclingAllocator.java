@@ -1,4 +1,4 @@
-package io.pgconmgr.protocol.heartbeat;
+package io.pgconmgr.protocol.netty;
 
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;

@@ -1,4 +1,4 @@
-package io.pgconmgr.protocol.heartbeat;
+package io.pgconmgr.protocol.netty;
 
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
