@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.math3.distribution.TDistribution;
+import org.apache.commons.math3.stat.descriptive.SummaryStatistics;
 
 /**
  * pgbench select-only, persistent and connect-per-transaction, direct and through each proxy, interleaved
@@ -283,7 +285,8 @@ final class ProxyOverhead {
                 List<Double> cpuRatio = ratios(cpuPerTx.get(ours), cpuPerTx.get(other));
                 long ahead = tpsRatio.stream().filter(r -> r > 1).count();
                 lines.add(ours.name() + " vs " + other.name() + ": more tps in " + ahead + " of " + tpsRatio.size()
-                        + " rounds, tps ratio " + summary(tpsRatio) + ", CPU per transaction ratio " + summary(cpuRatio));
+                        + " rounds, tps ratio " + summary(tpsRatio, "more tps", "fewer tps")
+                        + ", CPU per transaction ratio " + summary(cpuRatio, "more CPU", "less CPU"));
             }
         }
         return lines;
@@ -299,14 +302,30 @@ final class ProxyOverhead {
         return r;
     }
 
-    /** Mean with the range over the rounds, e.g. "1.03 (0.97-1.08)". */
-    private static String summary(List<Double> ratios) {
+    /**
+     * Mean with the range over the rounds and, from 3 rounds on, the 95 % confidence interval of the mean (Student's
+     * t over the rounds' ratios) with what it says, e.g. "1.03 (0.97-1.08; 95 % CI 0.95-1.11: level)". Whether one
+     * proxy is ahead of another is then read from the rounds, not from a mean that one lucky round can carry.
+     */
+    static String summary(List<Double> ratios, String above, String below) {
         if (ratios.isEmpty()) {
             return "n/a";
         }
         double min = ratios.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
         double max = ratios.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-        return Table.fmt(mean(ratios), 2) + " (" + Table.fmt(min, 2) + "-" + Table.fmt(max, 2) + ")";
+        String range = Table.fmt(min, 2) + "-" + Table.fmt(max, 2);
+        if (ratios.size() < 3) {
+            return Table.fmt(mean(ratios), 2) + " (" + range + ")";
+        }
+        SummaryStatistics stats = new SummaryStatistics();
+        ratios.forEach(stats::addValue);
+        double half = new TDistribution(ratios.size() - 1).inverseCumulativeProbability(0.975)
+                * stats.getStandardDeviation() / Math.sqrt(ratios.size());
+        double lo = stats.getMean() - half;
+        double hi = stats.getMean() + half;
+        String verdict = lo > 1 ? above : hi < 1 ? below : "level";
+        return Table.fmt(stats.getMean(), 2) + " (" + range + "; 95 % CI " + Table.fmt(lo, 2) + "-" + Table.fmt(hi, 2)
+                + ": " + verdict + ")";
     }
 
     /**

@@ -28,7 +28,21 @@ class ProxyOverheadTest {
                 bouncer, List.of(10.0, 10.0, 10.0), conmgr, List.of(11.0, 12.0, 10.0));
 
         assertThat(ProxyOverhead.pairedComparisons(List.of(direct, bouncer, conmgr), tps, cpu)).containsExactly(
-                "conmgr vs PgBouncer: more tps in 2 of 3 rounds, tps ratio 1.03 (0.90-1.10), "
-                        + "CPU per transaction ratio 1.10 (1.00-1.20)");
+                "conmgr vs PgBouncer: more tps in 2 of 3 rounds, tps ratio 1.03 (0.90-1.10; 95 % CI 0.75-1.32: level), "
+                        + "CPU per transaction ratio 1.10 (1.00-1.20; 95 % CI 0.85-1.35: level)");
+    }
+
+    @Test
+    void callsALeadOnlyWhenTheConfidenceIntervalOfTheRoundsExcludesALevelResult() {
+        // Mean 1.20, sample standard deviation 0.0158, t(4; 0.975) = 2.776: 1.20 +- 0.02.
+        assertThat(ProxyOverhead.summary(List.of(1.18, 1.20, 1.22, 1.19, 1.21), "more tps", "fewer tps"))
+                .isEqualTo("1.20 (1.18-1.22; 95 % CI 1.18-1.22: more tps)");
+        assertThat(ProxyOverhead.summary(List.of(0.70, 0.72, 0.68, 0.71), "more CPU", "less CPU"))
+                .isEqualTo("0.70 (0.68-0.72; 95 % CI 0.68-0.73: less CPU)");
+        // Most rounds ahead, but one round far behind: the interval spans 1.
+        assertThat(ProxyOverhead.summary(List.of(1.05, 1.06, 1.04, 0.80), "more tps", "fewer tps"))
+                .isEqualTo("0.99 (0.80-1.06; 95 % CI 0.79-1.19: level)");
+        // Two rounds give no interval.
+        assertThat(ProxyOverhead.summary(List.of(1.10, 1.20), "more tps", "fewer tps")).isEqualTo("1.15 (1.10-1.20)");
     }
 }
