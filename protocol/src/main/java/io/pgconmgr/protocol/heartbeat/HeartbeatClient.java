@@ -1,7 +1,5 @@
 package io.pgconmgr.protocol.heartbeat;
 
-import io.pgconmgr.protocol.netty.RecyclingAllocator;
-import io.pgconmgr.protocol.netty.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -23,6 +21,8 @@ import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.pgconmgr.protocol.netty.NettyTransport;
+import io.pgconmgr.protocol.netty.RecyclingAllocator;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Objects;

@@ -1,6 +1,5 @@
 package io.pgconmgr.protocol.heartbeat;
 
-import io.pgconmgr.protocol.netty.NettyTransport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.ResolvedAddressTypes;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

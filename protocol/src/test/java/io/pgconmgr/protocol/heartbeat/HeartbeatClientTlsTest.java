@@ -1,6 +1,5 @@
 package io.pgconmgr.protocol.heartbeat;
 
-import io.pgconmgr.protocol.netty.NettyTransport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +9,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.ResolvedAddressTypes;
+import io.pgconmgr.protocol.netty.NettyTransport;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
