@@ -120,6 +120,7 @@ final class AttributeChecker implements AutoCloseable {
   }
 
   private Attributes check() {
+    long started = System.nanoTime();
     try {
       if (connection == null) {
         connect();
@@ -136,10 +137,13 @@ final class AttributeChecker implements AutoCloseable {
         }
       }
     } catch (SQLException e) {
-      String error = e.getMessage();
+      // PgJDBC says "An I/O error occurred while sending to the backend." for a read timeout and a
+      // reset alike: the cause tells them apart.
+      String error = e.getCause() != null ? e.getMessage() + " (" + e.getCause() + ")" : e.getMessage();
       if (!Objects.equals(error, lastError)) {
-        log.warn("attribute check of {} failed (retrying every {} ms): {}",
-            settings.conninfo().jdbcUrl(), settings.checkAttrIntervalMs(), error);
+        log.warn("attribute check of {} failed after {} ms (retrying every {} ms): {}",
+            settings.conninfo().jdbcUrl(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+            settings.checkAttrIntervalMs(), error);
         lastError = error;
       }
       closeConnection();

@@ -110,6 +110,12 @@ class InstanceAttributesTest {
 
   @Test
   void aFrozenInstanceIsReportedUnreachableAfterTheCheckTimeout() throws Exception {
+    ch.qos.logback.classic.Logger checkerLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AttributeChecker.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    checkerLog.addAppender(logged);
     try (PgCluster cluster = Pg.cluster(0);
          Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).checkAttrIntervalMs(200)
              .checkTimeoutMs(1000).build());
@@ -129,6 +135,15 @@ class InstanceAttributesTest {
       await().atMost(Duration.ofSeconds(15))
           .until(() -> peer.lastAttributes().orElseThrow().reachable());
       assertThat(peer.isOpen()).isTrue();
+      // The warning tells a timeout from a reset (PgJDBC's own message is the same for both) and
+      // says how long the check ran.
+      assertThat(logged.list).map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filteredOn(m -> m.startsWith("attribute check of"))
+          .first().asString()
+          .containsPattern("failed after 1[0-9]{3} ms \\(retrying every 200 ms\\)")
+          .contains("(java.net.SocketTimeoutException: Read timed out)");
+    } finally {
+      checkerLog.detachAppender(logged);
     }
   }
 
