@@ -108,7 +108,7 @@ final class AttributeChecker implements AutoCloseable {
 
   void checkOnce() {
     long t0 = System.nanoTime();
-    Attributes now = check();
+    Attributes now = check(t0);
     metrics.checkLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     current = now;
     if (!sameForPeers(now, lastReported)) {
@@ -119,8 +119,8 @@ final class AttributeChecker implements AutoCloseable {
     }
   }
 
-  private Attributes check() {
-    long started = System.nanoTime();
+  /** One check; {@code started} is when it began (System.nanoTime), for the warning of a failed one. */
+  private Attributes check(long started) {
     try {
       if (connection == null) {
         connect();

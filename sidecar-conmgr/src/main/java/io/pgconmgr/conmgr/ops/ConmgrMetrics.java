@@ -16,6 +16,7 @@ import io.pgconmgr.protocol.conf.TargetSessionAttrs;
 import io.pgconmgr.protocol.heartbeat.HeartbeatStatus;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,17 +34,12 @@ public final class ConmgrMetrics {
 
   /** Why a client connection was closed at accept: the {@code reason} tag of {@code conmgr_clients_refused_total}. */
   public enum Refusal {
-    MAX_CONNECTIONS("max_connections"),
-    OPEN_FILES("open_files");
+    MAX_CONNECTIONS,
+    OPEN_FILES;
 
-    private final String tag;
-
-    Refusal(String tag) {
-      this.tag = tag;
-    }
-
+    /** The tag value: the constant's name in lower case. */
     public String tag() {
-      return tag;
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

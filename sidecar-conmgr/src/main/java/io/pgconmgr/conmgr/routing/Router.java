@@ -16,9 +16,9 @@ public final class Router {
   private final InstanceTable table;
   private final ClientRegistry registry;
   private long turn;
-  /** The snapshot {@link #candidates} were worked out from, compared by identity. */
+  /** The snapshot {@link #candidatesByTarget} were worked out from, compared by identity. */
   private List<InstanceState> candidatesOf;
-  private final Map<TargetSessionAttrs, List<InstanceState>> candidates = new EnumMap<>(TargetSessionAttrs.class);
+  private final Map<TargetSessionAttrs, List<InstanceState>> candidatesByTarget = new EnumMap<>(TargetSessionAttrs.class);
 
   public Router(InstanceTable table, ClientRegistry registry) {
     this.table = table;
@@ -57,10 +57,10 @@ public final class Router {
   private List<InstanceState> candidates(TargetSessionAttrs target) {
     List<InstanceState> snapshot = table.snapshot();
     if (snapshot != candidatesOf) {
-      candidates.clear();
+      candidatesByTarget.clear();
       candidatesOf = snapshot;
     }
-    return candidates.computeIfAbsent(target, t -> RoutingPolicy.candidates(t, snapshot));
+    return candidatesByTarget.computeIfAbsent(target, t -> RoutingPolicy.candidates(t, snapshot));
   }
 
   /**
