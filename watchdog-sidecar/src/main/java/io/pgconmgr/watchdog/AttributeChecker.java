@@ -108,7 +108,15 @@ final class AttributeChecker implements AutoCloseable {
 
   void checkOnce() {
     long t0 = System.nanoTime();
-    Attributes now = check(t0);
+    boolean hadConnection = connection != null;
+    Attributes now = check(t0, !hadConnection);
+    if (!now.reachable() && hadConnection) {
+      // The open connection failed (its backend terminated by an administrator or
+      // idle_session_timeout, a reset, a stall past the timeout): only a new connection that fails
+      // too says the instance is down. One retry, so a frozen server costs two check timeouts.
+      metrics.checkRetries.increment();
+      now = check(System.nanoTime(), true);
+    }
     metrics.checkLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     current = now;
     if (!sameForPeers(now, lastReported)) {
@@ -119,8 +127,11 @@ final class AttributeChecker implements AutoCloseable {
     }
   }
 
-  /** One check; {@code started} is when it began (System.nanoTime), for the warning of a failed one. */
-  private Attributes check(long started) {
+  /**
+   * One check; {@code started} is when it began (System.nanoTime), for the warning of a failed one,
+   * and {@code lastTry} whether a failure counts (else the caller retries on a new connection).
+   */
+  private Attributes check(long started, boolean lastTry) {
     try {
       if (connection == null) {
         connect();
@@ -140,10 +151,13 @@ final class AttributeChecker implements AutoCloseable {
       // PgJDBC says "An I/O error occurred while sending to the backend." for a read timeout and a
       // reset alike: the cause tells them apart.
       String error = e.getCause() != null ? e.getMessage() + " (" + e.getCause() + ")" : e.getMessage();
-      if (!Objects.equals(error, lastError)) {
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      if (!lastTry) {
+        log.warn("attribute check of {} failed after {} ms on its open connection, checking again"
+            + " on a new one: {}", settings.conninfo().jdbcUrl(), tookMs, error);
+      } else if (!Objects.equals(error, lastError)) {
         log.warn("attribute check of {} failed after {} ms (retrying every {} ms): {}",
-            settings.conninfo().jdbcUrl(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
-            settings.checkAttrIntervalMs(), error);
+            settings.conninfo().jdbcUrl(), tookMs, settings.checkAttrIntervalMs(), error);
         lastError = error;
       }
       closeConnection();

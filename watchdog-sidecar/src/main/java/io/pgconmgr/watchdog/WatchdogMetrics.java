@@ -36,6 +36,8 @@ final class WatchdogMetrics implements AutoCloseable {
   final Timer heartbeatGap = Timer.builder("watchdog.heartbeat.gap")
       .description("Time between two frames from a peer on one session (its Hello, then heartbeats)")
       .register(registry);
+  final Counter checkRetries = counter("watchdog.attribute.check.retries",
+      "Attribute checks that failed on the open connection and were run again on a new one");
   final Timer checkLatency = Timer.builder("watchdog.attribute.check")
       .description("Duration of one attribute check (failed checks included)")
       .publishPercentileHistogram(false)

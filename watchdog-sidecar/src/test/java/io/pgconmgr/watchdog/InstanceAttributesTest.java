@@ -135,15 +135,45 @@ class InstanceAttributesTest {
       await().atMost(Duration.ofSeconds(15))
           .until(() -> peer.lastAttributes().orElseThrow().reachable());
       assertThat(peer.isOpen()).isTrue();
-      // The warning tells a timeout from a reset (PgJDBC's own message is the same for both) and
-      // says how long the check ran.
-      assertThat(logged.list).map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-          .filteredOn(m -> m.startsWith("attribute check of"))
-          .first().asString()
-          .containsPattern("failed after 1[0-9]{3} ms \\(retrying every 200 ms\\)")
+      // The warnings tell a timeout from a reset (PgJDBC's own message is the same for both) and
+      // say how long the check ran: first on the open connection, then on a new one, which the
+      // frozen server does not answer either.
+      List<String> warnings = logged.list.stream()
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.startsWith("attribute check of")).toList();
+      assertThat(warnings).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(warnings.get(0))
+          .containsPattern("failed after 1[0-9]{3} ms on its open connection, checking again")
           .contains("(java.net.SocketTimeoutException: Read timed out)");
+      assertThat(warnings.get(1)).containsPattern("failed after [0-9]+ ms \\(retrying every 200 ms\\)");
+      assertThat(w.scrapeMetrics()).containsPattern("watchdog_attribute_check_retries_total [1-9]");
     } finally {
       checkerLog.detachAppender(logged);
+    }
+  }
+
+  @Test
+  void aCheckerBackendTerminatedByAnAdministratorIsNotReportedAsADownInstance() throws Exception {
+    try (PgCluster cluster = Pg.cluster(0);
+         Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).checkAttrIntervalMs(100)
+             .build());
+         TestPeer peer = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 3000)) {
+      PgInstance pg = cluster.primary();
+      peer.awaitAttributes(Duration.ofSeconds(5), Attributes::reachable);
+      String checker = "SELECT pid FROM pg_stat_activity WHERE application_name = '"
+          + AttributeChecker.APPLICATION_NAME + "'";
+      for (int i = 0; i < 5; i++) {
+        String pid = await().atMost(Duration.ofSeconds(5))
+            .until(() -> pg.queryScalar(checker), p -> p != null && !p.isEmpty());
+        pg.execute("SELECT pg_terminate_backend(" + pid + ")");
+        // the next check finds its connection gone and checks again on a new one
+        await().atMost(Duration.ofSeconds(5)).until(() -> !pid.equals(pg.queryScalar(checker)));
+      }
+      Thread.sleep(300); // one more check
+      assertThat(peer.frames(Attributes.class)).hasSize(1).allMatch(Attributes::reachable);
+      assertThat(w.scrapeMetrics()).containsPattern("watchdog_attribute_check_retries_total [5-9]")
+          .contains("watchdog_attribute_changes_total 1.0")
+          .contains("watchdog_instance_reachable 1.0");
     }
   }
 
