@@ -17,21 +17,27 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 gcc -O2 -Wall -o "$work/relay" "$here/relay.c"
 paths=("direct=$pg")
 port=$((pg + 1000))
+relays=()
 for mode in copy splice sockmap; do
   "$work/relay" "$port" "$pg" "$mode" &
+  relays+=("$!")
   paths+=("$mode=$port")
   port=$((port + 1))
 done
 paths+=("$@")
 sleep 0.5
+for pid in "${relays[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "a relay did not start (its error is above)" >&2; exit 1; }
+done
 
-busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }   # jiffies, all CPUs, not idle/iowait
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }   # jiffies, all CPUs: not idle, iowait or steal
 # jiffies of the process listening on a port (user + system, all threads); 0 for a direct connection
 listener() { ss -Hltnp "sport = :$1" | grep -oP 'pid=\K[0-9]+' | head -1; }
 own() { if [ -n "$1" ]; then awk '{print $14+$15}' "/proc/$1/stat"; else echo 0; fi; }
 hz=$(getconf CLK_TCK)
 for p in "${paths[@]}"; do   # warm-up, unrecorded (a JVM's JIT)
-  pgbench -h 127.0.0.1 -p "${p#*=}" -S -c 8 -j 2 -T 3 >/dev/null 2>&1
+  pgbench -h 127.0.0.1 -p "${p#*=}" -S -c 8 -j 2 -T 3 >/dev/null 2>&1 \
+    || { echo "pgbench through ${p%%=*} (port ${p#*=}) failed" >&2; exit 1; }
 done
 declare -A pid
 for p in "${paths[@]}"; do
@@ -39,7 +45,8 @@ for p in "${paths[@]}"; do
 done
 printf '%-10s %5s %9s %14s %12s %14s\n' path round tps "CPU us/tx" "latency c1" "own us/tx"
 for r in $(seq 1 "$rounds"); do
-  for p in "${paths[@]}"; do
+  for i in "${!paths[@]}"; do
+    p=${paths[$(( (i + r - 1) % ${#paths[@]} ))]}   # each round starts one path later
     n=${p%%=*}
     b0=$(busy); o0=$(own "${pid[$n]:-}")
     out=$(pgbench -h 127.0.0.1 -p "${p#*=}" -S -c 8 -j 2 -T "$duration" 2>&1)

@@ -10,7 +10,14 @@
  * sockmap: the kernel relays: both sockets of a pair go into a BPF sockhash, keyed by each one's
  *          socket cookie with the *other* socket as value, and an sk_skb verdict program
  *          redirects every arriving skb to the peer (bpf_sk_redirect_hash). User space only
- *          accepts, connects and closes. Needs CAP_BPF and CAP_NET_ADMIN (root here).
+ *          accepts, connects and closes: it waits for hang-ups, not for data (the kernel still
+ *          signals data it has redirected). What the client sent before its socket went into the
+ *          sockhash (its first packet, as a rule) stays in the receive queue: the relay forwards
+ *          that once, by hand; nothing can overtake it, as PostgreSQL's client then waits for the
+ *          server, and the server never speaks first. Needs CAP_BPF and CAP_NET_ADMIN (root here).
+ *
+ * A measuring tool, not a proxy: writes block (a full peer stalls every pair), and a hang-up on
+ * either side closes both at once without propagating a half-close.
  *
  * Build: gcc -O2 -o relay relay.c
  */
@@ -21,6 +28,7 @@
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +113,7 @@ static void close_pair(int ep, int fd) {
   }
   close(fd); /* closing a socket takes it out of the sockhash */
   close(other);
+  peer[fd] = peer[other] = -1; /* an event for the other one may still be in this batch */
 }
 
 /* Moves what is readable on fd to its peer; returns 0 at end of stream or error. */
@@ -120,7 +129,6 @@ static int relay(int fd) {
     }
     return 1;
   }
-  /* COPY, and SOCKMAP for anything the verdict program did not take (none seen) */
   n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
   if (n <= 0) return n < 0 && errno == EAGAIN;
   for (ssize_t off = 0; off < n;) {
@@ -134,6 +142,8 @@ static int relay(int fd) {
 int main(int argc, char **argv) {
   if (argc != 4) { fprintf(stderr, "usage: relay LISTEN_PORT TARGET_PORT copy|splice|sockmap\n"); return 2; }
   mode = !strcmp(argv[3], "splice") ? SPLICE : !strcmp(argv[3], "sockmap") ? SOCKMAP : COPY;
+  signal(SIGPIPE, SIG_IGN); /* a peer's reset ends its pair, not the relay */
+  memset(peer, -1, sizeof peer);
   if (mode == SOCKMAP) load_sockmap();
   int one = 1, listener = socket(AF_INET, SOCK_STREAM, 0);
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -146,35 +156,41 @@ int main(int argc, char **argv) {
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = listener}, ready[64];
   epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
   for (;;) {
-    int n = epoll_wait(ep, ready, 64, -1);
+    int n = epoll_wait(ep, ready, 64, -1), accepting = 0;
     for (int i = 0; i < n; i++) {
       int fd = ready[i].data.fd;
-      if (fd != listener) {
-        if (!relay(fd)) close_pair(ep, fd);
-        continue;
+      if (fd == listener) {
+        accepting = 1; /* after this batch: a new socket must not take the number of one closed in it */
+      } else if (peer[fd] >= 0 /* not closed earlier in this batch */
+          && (mode == SOCKMAP ? (ready[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 : !relay(fd))) {
+        close_pair(ep, fd);
       }
-      int client = accept(listener, 0, 0);
-      if (client < 0) continue;
-      int server = socket(AF_INET, SOCK_STREAM, 0); /* blocking connect: loopback only */
-      if (client >= MAX_FD || server >= MAX_FD || connect(server, (void *)&target, sizeof target) < 0) {
-        close(client); close(server); continue;
-      }
-      setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      peer[client] = server;
-      peer[server] = client;
-      if (mode == SPLICE) {
-        int c[2], s[2];
-        if (pipe2(c, O_NONBLOCK) < 0 || pipe2(s, O_NONBLOCK) < 0) die("pipe");
-        pipe_out[client] = c[0]; pipe_in[client] = c[1];
-        pipe_out[server] = s[0]; pipe_in[server] = s[1];
-      }
-      if (mode == SOCKMAP) { put(client, server); put(server, client); }
-      /* even under sockmap: end of stream and anything left in the receive queue come here */
-      struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = client};
-      epoll_ctl(ep, EPOLL_CTL_ADD, client, &e);
-      e.data.fd = server;
-      epoll_ctl(ep, EPOLL_CTL_ADD, server, &e);
     }
+    if (!accepting) continue;
+    int client = accept(listener, 0, 0);
+    if (client < 0) continue;
+    int server = socket(AF_INET, SOCK_STREAM, 0); /* blocking connect: loopback only */
+    if (client >= MAX_FD || server >= MAX_FD || connect(server, (void *)&target, sizeof target) < 0) {
+      close(client); close(server); continue;
+    }
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    peer[client] = server;
+    peer[server] = client;
+    if (mode == SPLICE) {
+      int c[2], s[2];
+      if (pipe2(c, O_NONBLOCK) < 0 || pipe2(s, O_NONBLOCK) < 0) die("pipe");
+      pipe_out[client] = c[0]; pipe_in[client] = c[1];
+      pipe_out[server] = s[0]; pipe_in[server] = s[1];
+    }
+    if (mode == SOCKMAP) {
+      put(client, server);
+      put(server, client);
+      if (!relay(client)) { close(client); close(server); peer[client] = peer[server] = -1; continue; }
+    }
+    struct epoll_event e = {.events = mode == SOCKMAP ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP, .data.fd = client};
+    epoll_ctl(ep, EPOLL_CTL_ADD, client, &e);
+    e.data.fd = server;
+    epoll_ctl(ep, EPOLL_CTL_ADD, server, &e);
   }
 }

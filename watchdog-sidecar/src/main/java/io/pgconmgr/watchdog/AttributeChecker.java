@@ -110,7 +110,7 @@ final class AttributeChecker implements AutoCloseable {
     long t0 = System.nanoTime();
     boolean hadConnection = connection != null;
     Attributes now = check(t0, !hadConnection);
-    if (!now.reachable() && hadConnection) {
+    if (!now.reachable() && hadConnection && running) {
       // The open connection failed (its backend terminated by an administrator or
       // idle_session_timeout, a reset, a stall past the timeout): only a new connection that fails
       // too says the instance is down. One retry, so a frozen server costs two check timeouts.
@@ -147,10 +147,14 @@ final class AttributeChecker implements AutoCloseable {
               rs.getLong(4), rs.getLong(6), rs.getInt(3));
         }
       }
-    } catch (SQLException e) {
+    } catch (SQLException | RuntimeException e) {
       // PgJDBC says "An I/O error occurred while sending to the backend." for a read timeout and a
-      // reset alike: the cause tells them apart.
-      String error = e.getCause() != null ? e.getMessage() + " (" + e.getCause() + ")" : e.getMessage();
+      // reset alike: the cause tells them apart. A RuntimeException (PgJDBC's connect interrupted at
+      // shutdown, or a bug) must not end the checker: peers would keep the last attributes forever.
+      String error = e instanceof SQLException ? e.getMessage() : e.toString();
+      if (e.getCause() != null) {
+        error += " (" + e.getCause() + ")";
+      }
       long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
       if (!lastTry) {
         log.warn("attribute check of {} failed after {} ms on its open connection, checking again"
@@ -237,7 +241,8 @@ final class AttributeChecker implements AutoCloseable {
     running = false;
     thread.interrupt();
     try {
-      thread.join(TimeUnit.MILLISECONDS.toMillis(settings.checkTimeoutMs()) + 1000);
+      // A check and its retry: a query, then a connect and two queries, each bounded by the timeout.
+      thread.join(4L * timeoutSeconds() * 1000 + 1000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

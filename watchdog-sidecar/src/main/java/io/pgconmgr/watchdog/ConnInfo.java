@@ -176,6 +176,10 @@ public final class ConnInfo {
     p.setProperty("socketTimeout", String.valueOf(timeoutSeconds));
     p.setProperty("cancelSignalTimeout", String.valueOf(timeoutSeconds));
     p.setProperty("tcpKeepAlive", "true");
+    // The checker's connection sits idle between checks and the terminator's until a peer is lost:
+    // a server-wide idle_session_timeout must not end them (each end would cost a reconnect, and
+    // the checker a retried check).
+    p.setProperty("options", "-c idle_session_timeout=0");
     get("sslmode").ifPresent(v -> p.setProperty("sslmode", v));
     get("sslrootcert").ifPresent(v -> p.setProperty("sslrootcert", v));
     get("sslcert").ifPresent(v -> p.setProperty("sslcert", v));

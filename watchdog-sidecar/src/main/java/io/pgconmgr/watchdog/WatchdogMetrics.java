@@ -39,7 +39,7 @@ final class WatchdogMetrics implements AutoCloseable {
   final Counter checkRetries = counter("watchdog.attribute.check.retries",
       "Attribute checks that failed on the open connection and were run again on a new one");
   final Timer checkLatency = Timer.builder("watchdog.attribute.check")
-      .description("Duration of one attribute check (failed checks included)")
+      .description("Duration of one attribute check (failed checks and retries included)")
       .publishPercentileHistogram(false)
       .register(registry);
 

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param port                    heartbeat port ({@code watchdog.port}); 0 picks a free port
  * @param httpPort                port of /live, /ready, /metrics, /sessions; 0 picks a free port
  * @param checkAttrIntervalMs     how often the attributes are checked
- * @param checkTimeoutMs          a check (or connect) taking longer means "unreachable"
+ * @param checkTimeoutMs          a check (or connect) taking longer fails; a failure on the open
+ *                                connection is retried once on a new one before "unreachable"
  * @param maxHeartbeatConnections sessions accepted at once; -1 = the instance's max_connections
  * @param conninfo                how to reach the local instance
  * @param statFile                CSV behind pgx_stat_watchdog, or null for none

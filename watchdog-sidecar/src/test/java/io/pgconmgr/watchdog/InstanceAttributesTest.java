@@ -109,7 +109,7 @@ class InstanceAttributesTest {
   }
 
   @Test
-  void aFrozenInstanceIsReportedUnreachableAfterTheCheckTimeout() throws Exception {
+  void aFrozenInstanceIsReportedUnreachableWhenANewConnectionTimesOutToo() throws Exception {
     ch.qos.logback.classic.Logger checkerLog =
         (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(AttributeChecker.class);
     ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
@@ -146,7 +146,7 @@ class InstanceAttributesTest {
           .containsPattern("failed after 1[0-9]{3} ms on its open connection, checking again")
           .contains("(java.net.SocketTimeoutException: Read timed out)");
       assertThat(warnings.get(1)).containsPattern("failed after [0-9]+ ms \\(retrying every 200 ms\\)");
-      assertThat(w.scrapeMetrics()).containsPattern("watchdog_attribute_check_retries_total [1-9]");
+      assertThat(metric(w, "watchdog_attribute_check_retries_total")).isGreaterThanOrEqualTo(1.0);
     } finally {
       checkerLog.detachAppender(logged);
     }
@@ -160,21 +160,60 @@ class InstanceAttributesTest {
          TestPeer peer = TestPeer.session("127.0.0.2", w.heartbeatAddress(), 200, 3000)) {
       PgInstance pg = cluster.primary();
       peer.awaitAttributes(Duration.ofSeconds(5), Attributes::reachable);
-      String checker = "SELECT pid FROM pg_stat_activity WHERE application_name = '"
-          + AttributeChecker.APPLICATION_NAME + "'";
-      for (int i = 0; i < 5; i++) {
-        String pid = await().atMost(Duration.ofSeconds(5))
-            .until(() -> pg.queryScalar(checker), p -> p != null && !p.isEmpty());
+      // Between two checks the checker's backend is idle: ending it then fails the next check
+      // on its open connection (ending it during a retry would rightly count as a failure).
+      String idleChecker = "SELECT pid FROM pg_stat_activity WHERE state = 'idle'"
+          + " AND application_name = '" + AttributeChecker.APPLICATION_NAME + "'";
+      String ended = "0";
+      for (int i = 1; i <= 5; i++) {
+        String previous = ended; // an ended backend may still be listed for a moment
+        String pid = await().atMost(Duration.ofSeconds(10))
+            .until(() -> pg.queryScalar(idleChecker + " AND pid <> " + previous), p -> p != null);
         pg.execute("SELECT pg_terminate_backend(" + pid + ")");
-        // the next check finds its connection gone and checks again on a new one
-        await().atMost(Duration.ofSeconds(5)).until(() -> !pid.equals(pg.queryScalar(checker)));
+        ended = pid;
+        double retried = i;
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> metric(w, "watchdog_attribute_check_retries_total") >= retried);
       }
-      Thread.sleep(300); // one more check
+      String last = ended;
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> pg.queryScalar(idleChecker + " AND pid <> " + last) != null);
       assertThat(peer.frames(Attributes.class)).hasSize(1).allMatch(Attributes::reachable);
-      assertThat(w.scrapeMetrics()).containsPattern("watchdog_attribute_check_retries_total [5-9]")
-          .contains("watchdog_attribute_changes_total 1.0")
-          .contains("watchdog_instance_reachable 1.0");
+      assertThat(metric(w, "watchdog_attribute_check_retries_total")).isEqualTo(5.0);
+      assertThat(metric(w, "watchdog_attribute_changes_total")).isEqualTo(1.0);
+      assertThat(metric(w, "watchdog_instance_reachable")).isEqualTo(1.0);
     }
+  }
+
+  @Test
+  void aServerWideIdleSessionTimeoutDoesNotEndTheWatchdogsSessions() throws Exception {
+    try (PgCluster cluster = Pg.cluster(0);
+         Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).checkAttrIntervalMs(300)
+             .build())) {
+      PgInstance pg = cluster.primary();
+      String sessions = "SELECT string_agg(application_name || ':' || pid, ',' ORDER BY 1)"
+          + " FROM pg_stat_activity WHERE application_name LIKE 'pgconmgr-watchdog-%'";
+      String before = await().atMost(Duration.ofSeconds(10)).until(() -> pg.queryScalar(sessions),
+          v -> v != null && v.contains("checker") && v.contains("terminator"));
+      pg.execute("ALTER SYSTEM SET idle_session_timeout = '100ms'");
+      pg.execute("SELECT pg_reload_conf()");
+      try {
+        Thread.sleep(2000); // the checker idles 300 ms between checks, the terminator all along
+        assertThat(pg.queryScalar(sessions)).isEqualTo(before);
+        assertThat(metric(w, "watchdog_attribute_check_retries_total")).isZero();
+      } finally {
+        pg.execute("ALTER SYSTEM RESET idle_session_timeout");
+        pg.execute("SELECT pg_reload_conf()");
+      }
+    }
+  }
+
+  /** A counter or gauge without labels, from the watchdog's /metrics. */
+  private static double metric(Watchdog w, String name) {
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("(?m)^" + name + " (\\S+)$").matcher(w.scrapeMetrics());
+    assertThat(m.find()).as(name + " in /metrics").isTrue();
+    return Double.parseDouble(m.group(1));
   }
 
   @Test
