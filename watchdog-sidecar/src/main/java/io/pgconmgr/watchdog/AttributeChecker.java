@@ -28,12 +28,12 @@ final class AttributeChecker implements AutoCloseable {
    * Replay lag: 0 when everything received is replayed (replay may even be ahead of what
    * streaming received, with WAL that was already local), else the age of the last replayed
    * transaction; an idle primary does not make a caught-up standby look late.
+   * The system identifier is read once per connection (see connect()).
    */
   private static final String QUERY = """
       SELECT r.in_recovery,
              current_setting('default_transaction_read_only')::boolean,
              current_setting('server_version_num')::int,
-             (SELECT system_identifier FROM pg_control_system()),
              CASE WHEN r.in_recovery
                THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver WHERE received_tli > 0),
                              (SELECT timeline_id FROM pg_control_checkpoint()))
@@ -55,6 +55,7 @@ final class AttributeChecker implements AutoCloseable {
   private volatile boolean running = true;
   private volatile Attributes current = Attributes.UNREACHABLE;
   private volatile int backendPid = -1;
+  private long systemIdentifier;
   private Attributes lastReported = Attributes.UNREACHABLE;
   private Connection connection;
   private String lastError = "";
@@ -141,10 +142,10 @@ final class AttributeChecker implements AutoCloseable {
       try (PreparedStatement st = connection.prepareStatement(QUERY)) {
         try (ResultSet rs = st.executeQuery()) {
           rs.next();
-          onMaxConnections.accept(rs.getInt(7));
+          onMaxConnections.accept(rs.getInt(6));
           lastError = "";
-          return new Attributes(true, rs.getBoolean(1), rs.getBoolean(2), rs.getLong(5),
-              rs.getLong(4), rs.getLong(6), rs.getInt(3));
+          return new Attributes(true, rs.getBoolean(1), rs.getBoolean(2), rs.getLong(4),
+              systemIdentifier, rs.getLong(5), rs.getInt(3));
         }
       }
     } catch (SQLException | RuntimeException e) {
@@ -173,9 +174,15 @@ final class AttributeChecker implements AutoCloseable {
     connection = DriverManager.getConnection(settings.conninfo().jdbcUrl(),
         settings.conninfo().jdbcProperties(APPLICATION_NAME, timeoutSeconds()));
     connection.setAutoCommit(true);
+    // The system identifier cannot change while this connection lives (another cluster means
+    // another postmaster): read it here, not at every check. pg_control_system() reads pg_control
+    // from disk, in current releases under ControlFileLock, which a checkpoint holds while it
+    // writes and syncs that file.
     try (var st = connection.createStatement();
-         var rs = st.executeQuery("SELECT pg_backend_pid()")) {
+         var rs = st.executeQuery(
+             "SELECT pg_backend_pid(), (SELECT system_identifier FROM pg_control_system())")) {
       rs.next();
+      systemIdentifier = rs.getLong(2);
       backendPid = rs.getInt(1);
     }
   }
