@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
     }
     if (!accepting) continue;
     int client = accept(listener, 0, 0);
-    if (client < 0) continue;
+    if (client < 0) { usleep(10000); continue; } /* out of descriptors: do not spin on the listener */
     int server = socket(AF_INET, SOCK_STREAM, 0); /* blocking connect: loopback only */
     if (client >= MAX_FD || server >= MAX_FD || connect(server, (void *)&target, sizeof target) < 0) {
       close(client); close(server); continue;

@@ -2,7 +2,6 @@ package io.pgconmgr.watchdog;
 
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -171,8 +170,7 @@ final class AttributeChecker implements AutoCloseable {
   }
 
   private void connect() throws SQLException {
-    connection = DriverManager.getConnection(settings.conninfo().jdbcUrl(),
-        settings.conninfo().jdbcProperties(APPLICATION_NAME, timeoutSeconds()));
+    connection = settings.conninfo().open(APPLICATION_NAME, timeoutSeconds());
     connection.setAutoCommit(true);
     // The system identifier cannot change while this connection lives (another cluster means
     // another postmaster): read it here, not at every check. pg_control_system() reads pg_control

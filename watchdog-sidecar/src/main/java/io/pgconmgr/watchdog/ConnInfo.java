@@ -3,6 +3,10 @@ package io.pgconmgr.watchdog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -164,6 +168,24 @@ public final class ConnInfo {
     return "jdbc:postgresql://" + host + ":" + port() + "/" + dbname();
   }
 
+  /**
+   * Opens one of the watchdog's connections. The checker's sits idle between checks and the
+   * terminator's until a peer is lost, so each turns a server-wide idle_session_timeout off for
+   * itself (it would end them again and again). A statement, not the startup option: PostgreSQL
+   * 13 and older lack the setting and would refuse the connection.
+   */
+  public Connection open(String applicationName, int timeoutSeconds) throws SQLException {
+    Connection c = DriverManager.getConnection(jdbcUrl(), jdbcProperties(applicationName, timeoutSeconds));
+    try (Statement st = c.createStatement()) {
+      st.execute("SELECT set_config('idle_session_timeout', '0', false)"
+          + " WHERE current_setting('server_version_num')::int >= 140000");
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
   /** PgJDBC properties for one of the watchdog's connections. */
   public Properties jdbcProperties(String applicationName, int timeoutSeconds) {
     Properties p = new Properties();
@@ -176,10 +198,6 @@ public final class ConnInfo {
     p.setProperty("socketTimeout", String.valueOf(timeoutSeconds));
     p.setProperty("cancelSignalTimeout", String.valueOf(timeoutSeconds));
     p.setProperty("tcpKeepAlive", "true");
-    // The checker's connection sits idle between checks and the terminator's until a peer is lost:
-    // a server-wide idle_session_timeout must not end them (each end would cost a reconnect, and
-    // the checker a retried check).
-    p.setProperty("options", "-c idle_session_timeout=0");
     get("sslmode").ifPresent(v -> p.setProperty("sslmode", v));
     get("sslrootcert").ifPresent(v -> p.setProperty("sslrootcert", v));
     get("sslcert").ifPresent(v -> p.setProperty("sslcert", v));

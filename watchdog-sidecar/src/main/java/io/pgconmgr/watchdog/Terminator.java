@@ -2,7 +2,6 @@ package io.pgconmgr.watchdog;
 
 import java.net.InetAddress;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -157,8 +156,7 @@ final class Terminator implements AutoCloseable {
   }
 
   private void connect() throws SQLException {
-    connection = DriverManager.getConnection(settings.conninfo().jdbcUrl(),
-        settings.conninfo().jdbcProperties(APPLICATION_NAME, timeoutSeconds()));
+    connection = settings.conninfo().open(APPLICATION_NAME, timeoutSeconds());
     lastValidated = System.nanoTime();
   }
 

@@ -21,7 +21,6 @@ class ConnInfoTest {
     assertThat(p.getProperty("sslmode")).isEqualTo("require");
     assertThat(p.getProperty("connectTimeout")).isEqualTo("3");
     assertThat(p.getProperty("socketTimeout")).isEqualTo("5");
-    assertThat(p.getProperty("options")).isEqualTo("-c idle_session_timeout=0");
     assertThat(p.getProperty("ApplicationName")).isEqualTo("app");
   }
 

@@ -174,6 +174,10 @@ class InstanceAttributesTest {
         double retried = i;
         await().atMost(Duration.ofSeconds(10))
             .until(() -> metric(w, "watchdog_attribute_check_retries_total") >= retried);
+        // the retry counts before it runs; the check's duration is recorded after it
+        double checks = metric(w, "watchdog_attribute_check_seconds_count");
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> metric(w, "watchdog_attribute_check_seconds_count") > checks);
       }
       String last = ended;
       await().atMost(Duration.ofSeconds(10))
@@ -187,18 +191,19 @@ class InstanceAttributesTest {
 
   @Test
   void aServerWideIdleSessionTimeoutDoesNotEndTheWatchdogsSessions() throws Exception {
-    try (PgCluster cluster = Pg.cluster(0);
-         Watchdog w = Watchdog.start(Pg.settings(cluster.primary()).checkAttrIntervalMs(300)
-             .build())) {
+    try (PgCluster cluster = Pg.cluster(0)) {
       PgInstance pg = cluster.primary();
-      String sessions = "SELECT string_agg(application_name || ':' || pid, ',' ORDER BY 1)"
-          + " FROM pg_stat_activity WHERE application_name LIKE 'pgconmgr-watchdog-%'";
-      String before = await().atMost(Duration.ofSeconds(10)).until(() -> pg.queryScalar(sessions),
-          v -> v != null && v.contains("checker") && v.contains("terminator"));
-      pg.execute("ALTER SYSTEM SET idle_session_timeout = '100ms'");
+      // In force before the watchdog connects: an idle backend applies a reload only at its next
+      // command, and the terminator's sends none for seconds.
+      pg.execute("ALTER SYSTEM SET idle_session_timeout = '500ms'");
       pg.execute("SELECT pg_reload_conf()");
-      try {
-        Thread.sleep(2000); // the checker idles 300 ms between checks, the terminator all along
+      try (Watchdog w = Watchdog.start(Pg.settings(pg).checkAttrIntervalMs(1000).build())) {
+        String sessions = "SELECT string_agg(application_name || ':' || pid, ','"
+            + " ORDER BY application_name) FROM pg_stat_activity"
+            + " WHERE application_name LIKE 'pgconmgr-watchdog-%'";
+        String before = await().atMost(Duration.ofSeconds(10)).until(() -> pg.queryScalar(sessions),
+            v -> v != null && v.contains("checker") && v.contains("terminator"));
+        Thread.sleep(3000); // the checker idles 1 s between checks, the terminator all along
         assertThat(pg.queryScalar(sessions)).isEqualTo(before);
         assertThat(metric(w, "watchdog_attribute_check_retries_total")).isZero();
       } finally {
