@@ -111,9 +111,9 @@ final class AttributeChecker implements AutoCloseable {
     boolean hadConnection = connection != null;
     Attributes now = check(t0, !hadConnection);
     if (!now.reachable() && hadConnection && running) {
-      // The open connection failed (its backend terminated by an administrator or
-      // idle_session_timeout, a reset, a stall past the timeout): only a new connection that fails
-      // too says the instance is down. One retry, so a frozen server costs two check timeouts.
+      // The open connection failed (its backend terminated by an administrator, a reset, a stall
+      // past the timeout): only a new connection that fails too says the instance is down. One
+      // retry, so a frozen server costs two check timeouts.
       metrics.checkRetries.increment();
       now = check(System.nanoTime(), true);
     }
