@@ -91,17 +91,18 @@ static void load_sockmap(void) {
   if (bpf(BPF_PROG_ATTACH, &a) < 0) die("attach");
 }
 
-static void put(int key_socket, int value_socket) {
+/* 0, or -1 when the socket cannot go in (e.g. its client already hung up: no longer established) */
+static int put(int key_socket, int value_socket) {
   unsigned long long cookie;
   socklen_t len = sizeof cookie;
-  if (getsockopt(key_socket, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0) die("SO_COOKIE");
+  if (getsockopt(key_socket, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0) return -1;
   union bpf_attr a;
   memset(&a, 0, sizeof a);
   a.map_fd = sockhash;
   a.key = (unsigned long)&cookie;
   a.value = (unsigned long)&value_socket;
   a.flags = BPF_ANY;
-  if (bpf(BPF_MAP_UPDATE_ELEM, &a) < 0) die("sockhash update");
+  return bpf(BPF_MAP_UPDATE_ELEM, &a);
 }
 
 static void close_pair(int ep, int fd) {
@@ -184,9 +185,7 @@ int main(int argc, char **argv) {
       pipe_out[server] = s[0]; pipe_in[server] = s[1];
     }
     if (mode == SOCKMAP) {
-      put(client, server);
-      put(server, client);
-      if (!relay(client)) { close(client); close(server); peer[client] = peer[server] = -1; continue; }
+      if (put(client, server) < 0 || put(server, client) < 0 || !relay(client)) { close(client); close(server); peer[client] = peer[server] = -1; continue; }
     }
     struct epoll_event e = {.events = mode == SOCKMAP ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP, .data.fd = client};
     epoll_ctl(ep, EPOLL_CTL_ADD, client, &e);

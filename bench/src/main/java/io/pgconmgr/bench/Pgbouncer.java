@@ -1,18 +1,17 @@
 package io.pgconmgr.bench;
 
 import io.pgconmgr.testkit.ServerUser;
-import java.time.Duration;
 import java.util.List;
 
-/** PgBouncer in session mode on loopback in front of one PostgreSQL instance: the pooler anchor. */
-public final class Pgbouncer implements AutoCloseable {
-
-    private final WorkDir dir = new WorkDir("pgbouncer");
-    private final int port = Net.freePort();
-    private final Process process;
+/**
+ * PgBouncer in session mode on loopback in front of one PostgreSQL instance: the pooler anchor. Its pid is the
+ * runuser wrapper's; its child is pgbouncer.
+ */
+public final class Pgbouncer extends LoopbackProxy {
 
     /** PgBouncer refuses to run as root: it runs as the test kit's server user. */
     public Pgbouncer(String backendHost, int backendPort, int maxClientConn, int poolSize) {
+        super("pgbouncer");
         dir.write("userlist.txt", "\"postgres\" \"\"\n");
         String ini = String.join("\n",
                 "[databases]",
@@ -32,23 +31,7 @@ public final class Pgbouncer implements AutoCloseable {
                 "");
         dir.write("pgbouncer.ini", ini);
         ServerUser.own(dir.path());
-        process = Proc.start(ServerUser.wrap(List.of("pgbouncer", dir.resolve("pgbouncer.ini").toString())),
-                dir.resolve("pgbouncer.out"));
-        Net.awaitListening("pgbouncer", "127.0.0.1", port, Duration.ofSeconds(15), process);
-    }
-
-    public int port() {
-        return port;
-    }
-
-    /** The runuser wrapper's pid; its child is pgbouncer (CPU and memory are summed over the tree). */
-    public long pid() {
-        return process.pid();
-    }
-
-    @Override
-    public void close() {
-        Proc.kill(process);
-        dir.close();
+        start("pgbouncer", ServerUser.wrap(List.of("pgbouncer", dir.resolve("pgbouncer.ini").toString())),
+                "pgbouncer.out");
     }
 }
