@@ -33,6 +33,18 @@ class ProxyOverheadTest {
     }
 
     @Test
+    void comparesOnlyTheTpsOfTheKernelRelayWhoseWorkIsChargedToOtherProcesses() {
+        var sockmap = new ProxyOverhead.Target(ProxyOverhead.SOCKMAP_RELAY, 2, 20);
+        var conmgr = new ProxyOverhead.Target("conmgr", 3, 30, "http://127.0.0.1:1/metrics", "http://127.0.0.1:2/metrics");
+        Map<ProxyOverhead.Target, List<Double>> tps = Map.of(sockmap, List.of(80.0, 80.0), conmgr, List.of(60.0, 64.0));
+        Map<ProxyOverhead.Target, List<Double>> cpu = Map.of(sockmap, List.of(0.0, 0.02), conmgr, List.of(12.0, 12.0));
+
+        assertThat(ProxyOverhead.pairedComparisons(List.of(sockmap, conmgr), tps, cpu)).containsExactly(
+                "conmgr vs " + ProxyOverhead.SOCKMAP_RELAY + ": more tps in 0 of 2 rounds, tps ratio 0.78 (0.75-0.80),"
+                        + " CPU not comparable (the kernel relays)");
+    }
+
+    @Test
     void callsALeadOnlyWhenTheConfidenceIntervalOfTheRoundsExcludesALevelResult() {
         // Mean 1.20, sample standard deviation 0.0158, t(4; 0.975) = 2.776: 1.20 +- 0.02.
         assertThat(ProxyOverhead.summary(List.of(1.18, 1.20, 1.22, 1.19, 1.21), "more tps", "fewer tps"))
