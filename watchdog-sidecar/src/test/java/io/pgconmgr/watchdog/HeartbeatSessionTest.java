@@ -12,8 +12,6 @@ import io.pgconmgr.protocol.heartbeat.Hello;
 import io.pgconmgr.testkit.PgCluster;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,22 +49,16 @@ class HeartbeatSessionTest {
       // The counters follow what crossed the wire.
       int gotByPeers = fast.heartbeatTimes().size() + slow.heartbeatTimes().size();
       String metrics = w.scrapeMetrics(); // after counting: it can only have grown
-      assertThat(metric(metrics, "watchdog_heartbeats_sent_total")).isGreaterThanOrEqualTo(
+      assertThat(Scrape.value(metrics, "watchdog_heartbeats_sent_total")).isGreaterThanOrEqualTo(
           gotByPeers);
-      assertThat(metric(metrics, "watchdog_heartbeats_received_total")).isPositive();
+      assertThat(Scrape.value(metrics, "watchdog_heartbeats_received_total")).isPositive();
       // One gap per heartbeat received; the largest is about the slow peer's 700 ms, far below its 5 s timeout.
-      assertThat(metric(metrics, "watchdog_heartbeat_gap_seconds_count"))
-          .isPositive().isCloseTo(metric(metrics, "watchdog_heartbeats_received_total"), within(2.0));
-      assertThat(metric(metrics, "watchdog_heartbeat_gap_seconds_max")).isBetween(0.5, 2.5);
-      assertThat(metric(metrics, "watchdog_attribute_check_seconds_count")).isPositive();
-      assertThat(metric(metrics, "watchdog_sessions")).isEqualTo(2.0);
+      assertThat(Scrape.value(metrics, "watchdog_heartbeat_gap_seconds_count"))
+          .isPositive().isCloseTo(Scrape.value(metrics, "watchdog_heartbeats_received_total"), within(2.0));
+      assertThat(Scrape.value(metrics, "watchdog_heartbeat_gap_seconds_max")).isBetween(0.5, 2.5);
+      assertThat(Scrape.value(metrics, "watchdog_attribute_check_seconds_count")).isPositive();
+      assertThat(Scrape.value(metrics, "watchdog_sessions")).isEqualTo(2.0);
     }
-  }
-
-  private static double metric(String scrape, String name) {
-    Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(scrape);
-    assertThat(m.find()).as(name + " in\n" + scrape).isTrue();
-    return Double.parseDouble(m.group(1));
   }
 
   private static double meanGapMs(List<Long> times) {

@@ -213,12 +213,8 @@ class InstanceAttributesTest {
     }
   }
 
-  /** A counter or gauge without labels, from the watchdog's /metrics. */
   private static double metric(Watchdog w, String name) {
-    java.util.regex.Matcher m = java.util.regex.Pattern
-        .compile("(?m)^" + name + " (\\S+)$").matcher(w.scrapeMetrics());
-    assertThat(m.find()).as(name + " in /metrics").isTrue();
-    return Double.parseDouble(m.group(1));
+    return Scrape.value(w.scrapeMetrics(), name);
   }
 
   @Test
