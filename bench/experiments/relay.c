@@ -25,7 +25,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/bpf.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -34,8 +33,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+/* the sockhash and its verdict program, shared with conmgr's kernel relay agent */
+#include "../../sidecar-conmgr/src/main/c/sockhash-redirect.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -50,45 +51,11 @@ static char buf[65536];
 
 static void die(const char *what) { perror(what); exit(1); }
 
-static int bpf(int cmd, union bpf_attr *attr) { return syscall(SYS_bpf, cmd, attr, sizeof *attr); }
-
 /* The sockhash and its verdict program: redirect to the socket stored under my own cookie. */
 static void load_sockmap(void) {
-  union bpf_attr a;
-  memset(&a, 0, sizeof a);
-  a.map_type = BPF_MAP_TYPE_SOCKHASH;
-  a.key_size = 8;
-  a.value_size = 4;
-  a.max_entries = MAX_FD;
-  if ((sockhash = bpf(BPF_MAP_CREATE, &a)) < 0) die("sockhash");
-  struct bpf_insn prog[] = {
-      {BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0},                       /* r6 = skb */
-      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_socket_cookie},       /* r0 = cookie(skb->sk) */
-      {BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 0},                      /* key on the stack */
-      {BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0},                       /* r1 = skb */
-      {BPF_LD | BPF_DW | BPF_IMM, 2, BPF_PSEUDO_MAP_FD, 0, sockhash},  /* r2 = &sockhash */
-      {0, 0, 0, 0, 0},
-      {BPF_ALU64 | BPF_MOV | BPF_X, 3, 10, 0, 0},                      /* r3 = &key */
-      {BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, -8},
-      {BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, 0},                       /* flags: egress */
-      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_sk_redirect_hash},
-      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0}};
   static char log[65536];
-  memset(&a, 0, sizeof a);
-  a.prog_type = BPF_PROG_TYPE_SK_SKB;
-  a.insns = (unsigned long)prog;
-  a.insn_cnt = sizeof prog / sizeof prog[0];
-  a.license = (unsigned long)"GPL";
-  a.log_buf = (unsigned long)log;
-  a.log_size = sizeof log;
-  a.log_level = 1;
-  int verdict = bpf(BPF_PROG_LOAD, &a);
-  if (verdict < 0) { fputs(log, stderr); die("verdict program"); }
-  memset(&a, 0, sizeof a);
-  a.target_fd = sockhash;
-  a.attach_bpf_fd = verdict;
-  a.attach_type = BPF_SK_SKB_VERDICT;
-  if (bpf(BPF_PROG_ATTACH, &a) < 0) die("attach");
+  const char *step;
+  if ((sockhash = sockhash_redirect_load(MAX_FD, 4, &step, log, sizeof log)) < 0) { fputs(log, stderr); die(step); }
 }
 
 /* 0, or -1 when the socket cannot go in (e.g. its client already hung up: no longer established) */

@@ -10,6 +10,7 @@ import io.pgconmgr.conmgr.ops.OpenFiles;
 import io.pgconmgr.conmgr.ops.PgLevel;
 import io.pgconmgr.conmgr.ops.RefusalLog;
 import io.pgconmgr.conmgr.ops.StatusReport;
+import io.pgconmgr.conmgr.proxy.KernelRelay;
 import io.pgconmgr.conmgr.proxy.ProxyContext;
 import io.pgconmgr.conmgr.proxy.ProxyServer;
 import io.pgconmgr.conmgr.routing.ClientRegistry;
@@ -93,6 +94,8 @@ public final class Conmgr implements AutoCloseable {
   private volatile boolean splitBrainReported;
   private volatile boolean stopping;
   private ProxyServer proxy;
+  /** Hands proxied connections to the kernel relay agent; null without {@code kernel_relay_socket}. */
+  private KernelRelay kernelRelay;
   private HttpEndpoints http;
   private HeartbeatLinks links;
   /** LOG lines of refused clients, at most two per window; summed up every second once a window ends. */
@@ -134,9 +137,12 @@ public final class Conmgr implements AutoCloseable {
         + conf.instances().size());
     logOpenFiles(openFiles);
     refusalFlush = io.next().scheduleAtFixedRate(refusals::flush, 1, 1, TimeUnit.SECONDS);
+    if (!conf.kernelRelaySocket().isEmpty()) {
+      kernelRelay = KernelRelay.start(io, conf.kernelRelaySocket(), metrics);
+    }
     ProxyContext context = new ProxyContext(router, metrics, Duration.ofMillis(conf.routeWaitTimeoutMs()),
         Duration.ofSeconds(conf.heartbeatConnectTimeoutSeconds()), STARTUP_TIMEOUT, conf.maxConnections(), openFiles,
-        refusals);
+        refusals, kernelRelay);
     proxy = new ProxyServer(io, conf.listenAddresses(), conf.allListeners(), context);
     if (conf.httpPort() > 0) {
       try {
@@ -321,6 +327,9 @@ public final class Conmgr implements AutoCloseable {
     }
     if (proxy != null) {
       proxy.close();
+    }
+    if (kernelRelay != null) {
+      kernelRelay.close();
     }
     if (refusalFlush != null) {
       refusalFlush.cancel(false);

@@ -16,6 +16,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -85,14 +86,7 @@ class PostgresThroughProxyTest {
 
       // The CancelRequest opens a second connection through conmgr; it must reach the right backend.
       long t0 = System.nanoTime();
-      CompletableFuture<Void> cancel = CompletableFuture.runAsync(() -> {
-        try {
-          Thread.sleep(500);
-          st.cancel();
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Void> cancel = Cancels.after(st, Duration.ofMillis(500));
       try {
         st.execute("select pg_sleep(30)");
         org.junit.jupiter.api.Assertions.fail("pg_sleep was not cancelled");

@@ -26,6 +26,7 @@ import java.util.Set;
  * @param maxConnections                  {@code max_connections} (0 = unlimited)
  * @param httpPort                        {@code http_port}: /ready, /live, /metrics (27547; 0 disables)
  * @param routeWaitTimeoutMs              {@code route_wait_timeout}: how long a client waits for a matching instance (5000 ms)
+ * @param kernelRelaySocket               {@code kernel_relay_socket}: the kernel relay agent's unix socket ('' = conmgr relays every connection itself)
  */
 public record ConmgrConf(
     int port,
@@ -43,7 +44,8 @@ public record ConmgrConf(
     LogLevel logMinMessages,
     int maxConnections,
     int httpPort,
-    int routeWaitTimeoutMs) {
+    int routeWaitTimeoutMs,
+    String kernelRelaySocket) {
 
   public static final int DEFAULT_PORT = 27546;
   public static final int DEFAULT_BACKEND_PORT = 27500;
@@ -54,6 +56,17 @@ public record ConmgrConf(
     listeners = List.copyOf(listeners);
     instances = List.copyOf(instances);
     logDestinations = Set.copyOf(logDestinations);
+  }
+
+  /** Without a kernel relay, as the operator renders it. */
+  public ConmgrConf(int port, TargetSessionAttrs targetSessionAttrs, List<Listener> listeners, String listenAddresses,
+      List<BackendInstance> instances, int heartbeatIntervalSeconds, int heartbeatTimeoutSeconds,
+      int heartbeatConnectIntervalSeconds, int heartbeatConnectTimeoutSeconds, Set<LogDestination> logDestinations,
+      SyslogFacility syslogFacility, String syslogIdent, LogLevel logMinMessages, int maxConnections, int httpPort,
+      int routeWaitTimeoutMs) {
+    this(port, targetSessionAttrs, listeners, listenAddresses, instances, heartbeatIntervalSeconds,
+        heartbeatTimeoutSeconds, heartbeatConnectIntervalSeconds, heartbeatConnectTimeoutSeconds, logDestinations,
+        syslogFacility, syslogIdent, logMinMessages, maxConnections, httpPort, routeWaitTimeoutMs, "");
   }
 
   /** The default listener followed by the extra ones. */

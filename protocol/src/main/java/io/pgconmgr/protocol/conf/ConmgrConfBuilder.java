@@ -42,6 +42,7 @@ public final class ConmgrConfBuilder {
   private int maxConnections = DEFAULT_MAX_CONNECTIONS;
   private int httpPort = ConmgrConf.DEFAULT_HTTP_PORT;
   private int routeWaitTimeoutMs = DEFAULT_ROUTE_WAIT_TIMEOUT_MS;
+  private String kernelRelaySocket = "";
 
   /** An instance with the default backend and watchdog ports. */
   public static BackendInstance instance(int number, String host) {
@@ -66,6 +67,7 @@ public final class ConmgrConfBuilder {
   public ConmgrConfBuilder maxConnections(int v) { maxConnections = v; return this; }
   public ConmgrConfBuilder httpPort(int v) { httpPort = v; return this; }
   public ConmgrConfBuilder routeWaitTimeoutMs(int v) { routeWaitTimeoutMs = v; return this; }
+  public ConmgrConfBuilder kernelRelaySocket(String v) { kernelRelaySocket = v; return this; }
 
   /** The model; instances are sorted by number as the model's contract asks. */
   public ConmgrConf build() {
@@ -74,6 +76,6 @@ public final class ConmgrConfBuilder {
     return new ConmgrConf(port, targetSessionAttrs, listeners, listenAddresses, sorted,
         heartbeatInterval, heartbeatTimeout, heartbeatConnectInterval, heartbeatConnectTimeout,
         logDestinations, syslogFacility, syslogIdent, logMinMessages, maxConnections, httpPort,
-        routeWaitTimeoutMs);
+        routeWaitTimeoutMs, kernelRelaySocket);
   }
 }

@@ -174,6 +174,7 @@ public final class ConmgrConfParser {
         case MAX_CONNECTIONS -> builder.maxConnections(intValue(e, name));
         case HTTP_PORT -> builder.httpPort(intValue(e, name));
         case ROUTE_WAIT_TIMEOUT -> builder.routeWaitTimeoutMs(intValue(e, name));
+        case KERNEL_RELAY_SOCKET -> builder.kernelRelaySocket(e.value());
         default -> applyNumbered(e);
       }
     }

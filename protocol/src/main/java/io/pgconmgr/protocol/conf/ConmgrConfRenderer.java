@@ -38,6 +38,9 @@ public final class ConmgrConfRenderer {
     line(out, MAX_CONNECTIONS, Integer.toString(conf.maxConnections()));
     line(out, ROUTE_WAIT_TIMEOUT, Integer.toString(conf.routeWaitTimeoutMs()));
     line(out, HTTP_PORT, Integer.toString(conf.httpPort()));
+    if (!conf.kernelRelaySocket().isEmpty()) {
+      line(out, KERNEL_RELAY_SOCKET, ConfFile.quote(conf.kernelRelaySocket()));
+    }
 
     section(out, "Backend instances");
     for (BackendInstance b : conf.instances()) {

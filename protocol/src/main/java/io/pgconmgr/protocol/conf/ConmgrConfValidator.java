@@ -4,6 +4,7 @@ import static io.pgconmgr.protocol.conf.ConmgrParameters.*;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ import java.util.regex.Pattern;
  */
 public final class ConmgrConfValidator {
 
+  /** sun_path holds 108 bytes, the last one the terminating zero. */
+  static final int MAX_UNIX_SOCKET_PATH = 107;
   private static final Pattern IPV4 = Pattern.compile(
       "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
   private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
@@ -97,6 +100,7 @@ public final class ConmgrConfValidator {
     range(errors, MAX_CONNECTIONS, conf.maxConnections());
     range(errors, HTTP_PORT, conf.httpPort());
     range(errors, ROUTE_WAIT_TIMEOUT, conf.routeWaitTimeoutMs());
+    checkKernelRelaySocket(errors, conf.kernelRelaySocket());
     return new Validation(errors, warnings);
   }
 
@@ -120,6 +124,20 @@ public final class ConmgrConfValidator {
   /** Whether {@code text} is a syntactically valid host name or IP address. */
   public static boolean isHost(String text) {
     return isIpAddress(text) || (text.length() <= 253 && HOST_NAME.matcher(text).matches());
+  }
+
+  /** A unix socket path: absolute, and short enough for sun_path (108 bytes with its final zero). */
+  private static void checkKernelRelaySocket(List<ConfProblem> errors, String path) {
+    if (!required(errors, KERNEL_RELAY_SOCKET, path) || path.isEmpty()) {
+      return;
+    }
+    String written = KERNEL_RELAY_SOCKET + " = " + ConfFile.quote(path);
+    if (!path.startsWith("/")) {
+      errors.add(ConfProblem.ofParameter(KERNEL_RELAY_SOCKET, written + " is not an absolute path"));
+    } else if (path.getBytes(StandardCharsets.UTF_8).length > MAX_UNIX_SOCKET_PATH) {
+      errors.add(ConfProblem.ofParameter(KERNEL_RELAY_SOCKET, written + " is longer than a unix socket path may be ("
+          + MAX_UNIX_SOCKET_PATH + " bytes)"));
+    }
   }
 
   private static void checkListenAddresses(List<ConfProblem> errors, String addresses) {

@@ -19,6 +19,7 @@ final class ConmgrParameters {
   static final String MAX_CONNECTIONS = "max_connections";
   static final String HTTP_PORT = "http_port";
   static final String ROUTE_WAIT_TIMEOUT = "route_wait_timeout";
+  static final String KERNEL_RELAY_SOCKET = "kernel_relay_socket";
 
   /** Numbered families: the name is followed by an instance (or listener) number. */
   static final String BACKEND_HOST = "backend_host";
@@ -31,7 +32,7 @@ final class ConmgrParameters {
   static final List<String> SINGLE = List.of(PORT, TARGET_SESSION_ATTRS, LISTEN_ADDRESSES,
       HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT, HEARTBEAT_CONNECT_INTERVAL, HEARTBEAT_CONNECT_TIMEOUT,
       LOG_DESTINATION, SYSLOG_FACILITY, SYSLOG_IDENT, LOG_MIN_MESSAGES, MAX_CONNECTIONS, HTTP_PORT,
-      ROUTE_WAIT_TIMEOUT);
+      ROUTE_WAIT_TIMEOUT, KERNEL_RELAY_SOCKET);
   static final List<String> NUMBERED = List.of(BACKEND_HOST, BACKEND_HOSTADDR, BACKEND_PORT,
       WATCHDOG_PORT, LISTENER_PORT, LISTENER_TARGET_SESSION_ATTRS);
 

@@ -74,7 +74,8 @@ public final class NettyTransport {
     return isEpoll(group) ? EpollDatagramChannel.class : NioDatagramChannel.class;
   }
 
-  private static boolean isEpoll(EventLoopGroup group) {
+  /** Whether {@code group} runs Netty's epoll transport (unix sockets, file-descriptor passing). */
+  public static boolean isEpoll(EventLoopGroup group) {
     return group instanceof IoEventLoopGroup io && io.isIoType(EpollIoHandler.class);
   }
 }

@@ -77,12 +77,13 @@ class ConmgrConfParserTest {
         max_connections = 100
         http_port = 0
         route_wait_timeout = 0
+        kernel_relay_socket = '/run/pgconmgr/kernel-relay.sock'
         """);
     assertThat(c).isEqualTo(new ConmgrConf(6000, TargetSessionAttrs.PREFER_STANDBY,
         List.of(new Listener(6002, TargetSessionAttrs.PRIMARY), new Listener(6001, TargetSessionAttrs.READ_ONLY)),
         "0.0.0.0, ::1", List.of(new BackendInstance(3, "db3.example", "10.0.0.3", 5433, 5544)),
         3, 9, 2, 4, Set.of(LogDestination.SYSLOG, LogDestination.STDERR), SyslogFacility.LOCAL5,
-        "cm app", LogLevel.DEBUG, 100, 0, 0));
+        "cm app", LogLevel.DEBUG, 100, 0, 0, "/run/pgconmgr/kernel-relay.sock"));
   }
 
   @Test

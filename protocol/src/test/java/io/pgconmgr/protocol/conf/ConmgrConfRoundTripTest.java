@@ -100,7 +100,8 @@ class ConmgrConfRoundTripTest {
         positive(r), positive(r), positive(r), positive(r), destinations,
         pick(r, SyslogFacility.values()), ident(r), pick(r, LogLevel.values()),
         r.nextBoolean() ? 0 : r.nextInt(Integer.MAX_VALUE), httpPort,
-        r.nextBoolean() ? 0 : r.nextInt(Integer.MAX_VALUE));
+        r.nextBoolean() ? 0 : r.nextInt(Integer.MAX_VALUE),
+        r.nextBoolean() ? "" : "/run/" + ident(r) + "/kernel-relay.sock");
   }
 
   private static TreeSet<Integer> instanceNumbers(Random r) {

@@ -105,6 +105,17 @@ class ConmgrConfValidatorTest {
   }
 
   @Test
+  void kernelRelaySocketIsEmptyOrAnAbsolutePathThatFitsAUnixSocket() {
+    assertThat(errors(valid().build())).isEmpty();
+    assertThat(errors(valid().kernelRelaySocket("/run/pgconmgr/kernel-relay.sock").build())).isEmpty();
+    assertThat(errors(valid().kernelRelaySocket("/" + "a".repeat(106)).build())).isEmpty();
+    assertThat(errors(valid().kernelRelaySocket("run/kernel-relay.sock").build())).containsExactly(
+        "kernel_relay_socket = 'run/kernel-relay.sock' is not an absolute path");
+    assertThat(errors(valid().kernelRelaySocket("/" + "a".repeat(107)).build())).containsExactly(
+        "kernel_relay_socket = '/" + "a".repeat(107) + "' is longer than a unix socket path may be (107 bytes)");
+  }
+
+  @Test
   void timeoutNotAboveIntervalIsOnlyAWarning() {
     var v = ConmgrConfValidator.validate(valid().heartbeatIntervalSeconds(30).heartbeatTimeoutSeconds(20).build());
     assertThat(v.isValid()).isTrue();

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /** conmgr's Prometheus metrics (names in docs/conmgr.md), recorded by the proxy and the heartbeat wiring. */
 public final class ConmgrMetrics {
@@ -31,6 +32,8 @@ public final class ConmgrMetrics {
   private final Map<RoutedKey, Counter> routedCounters = new ConcurrentHashMap<>();
   private final List<Supplier<HeartbeatStatus>> heartbeatStatuses = new CopyOnWriteArrayList<>();
   private final Map<Refusal, Counter> refusedCounters = new EnumMap<>(Refusal.class);
+  private Object kernelRelay;
+  private Counter kernelRelayLosses;
 
   /** Why a client connection was closed at accept: the {@code reason} tag of {@code conmgr_clients_refused_total}. */
   public enum Refusal {
@@ -154,6 +157,38 @@ public final class ConmgrMetrics {
   public void error(String kind) {
     Counter.builder("conmgr_errors_total").tag("kind", kind)
         .description("Unexpected errors, by kind").register(registry).increment();
+  }
+
+  /**
+   * The kernel relay's figures, read at scrape time from {@code relay} (held here: Micrometer holds a
+   * gauge's object weakly). Its hand-over counters are present at 0 from the start.
+   */
+  public <T> void kernelRelay(T relay, ToDoubleFunction<T> linksUp, ToDoubleFunction<T> relayed) {
+    kernelRelay = relay;
+    Gauge.builder("conmgr_kernel_relay_links_up", relay, linksUp)
+        .description("Links to the kernel relay agent that are up (one per I/O thread)").register(registry);
+    Gauge.builder("conmgr_kernel_relay_connections", relay, relayed)
+        .description("Client connections the kernel relays now").register(registry);
+    for (String result : List.of("kernel", "refused", "unavailable")) {
+      kernelRelayHandOver(result, 0);
+    }
+    kernelRelayLosses = Counter.builder("conmgr_kernel_relay_agent_losses_total")
+        .description("Times a link to the kernel relay agent was lost").register(registry);
+  }
+
+  /** A proxied connection relayed by the kernel ("kernel") or by conmgr (the agent "refused" it, or was "unavailable"). */
+  public void kernelRelayHandOver(String result) {
+    kernelRelayHandOver(result, 1);
+  }
+
+  private void kernelRelayHandOver(String result, int count) {
+    Counter.builder("conmgr_kernel_relay_handovers_total").tag("result", result)
+        .description("Proxied client connections offered to the kernel relay, by result").register(registry)
+        .increment(count);
+  }
+
+  public void kernelRelayLost() {
+    kernelRelayLosses.increment();
   }
 
   /** A client connection is open (+1) or closed (-1) on a listener of this target. */

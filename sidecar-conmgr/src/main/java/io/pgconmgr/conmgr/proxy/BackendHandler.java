@@ -17,6 +17,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BackendHandler.class);
 
   private final Channel client;
+  /**
+   * Set, before the first packet goes out, when the kernel relays this connection: conmgr then never
+   * reads from the instance and only forwards what a read on its hang-up finds.
+   */
+  boolean kernel;
 
   BackendHandler(Channel client) {
     this.client = client;
@@ -31,7 +36,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
     client.flush();
-    if (client.isWritable()) {
+    if (!kernel && client.isWritable()) {
       ctx.read();
     }
   }
@@ -42,14 +47,18 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
    */
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) {
+    if (!kernel && ctx.channel().isWritable()) {
       client.read();
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    FrontendHandler.closeOnFlush(client);
+    if (kernel) {
+      FrontendHandler.closeAfterKernelDrain(client);
+    } else {
+      FrontendHandler.closeOnFlush(client);
+    }
   }
 
   @Override

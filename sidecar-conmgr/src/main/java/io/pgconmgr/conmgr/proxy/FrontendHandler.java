@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.pgconmgr.conmgr.ops.ConmgrMetrics.Refusal;
 import io.pgconmgr.conmgr.ops.PgLevel;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection on a listener: reads the first packet, routes it, then either proxies the
  * byte stream to the chosen instance (without an object per packet; with backpressure: a side reads
- * again only while the other side's outbound buffer is below its high-water mark) or, for an aware
+ * again only while the other side's outbound buffer is below its high-water mark; or, with a kernel
+ * relay agent, by handing both sockets to the kernel and waiting for a hang-up) or, for an aware
  * client, answers the instance's address and keeps the
  * socket as failure-notice channel. Every method runs on the client channel's event loop, except
  * {@link #linkLost}, which hops onto it.
@@ -39,7 +41,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
 
   private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
 
-  private enum State { FIRST_PACKET, ROUTING, CONNECTING, PROXYING, AWARE, REFUSED_ENCRYPTION, CLOSED }
+  /** PROXYING: conmgr relays the bytes; KERNEL: the kernel does (see {@link KernelRelay}). */
+  private enum State { FIRST_PACKET, ROUTING, CONNECTING, PROXYING, KERNEL, AWARE, REFUSED_ENCRYPTION, CLOSED }
+
+  /**
+   * How long the instance side of a connection the kernel relays stays open after the client hung up,
+   * and the other way round: the kernel sends what it redirected from a work queue, so the last bytes
+   * before a hang-up (a Terminate message, a server's FATAL error) may still be on their way, and
+   * closing the other socket at once would discard them.
+   */
+  static final long KERNEL_DRAIN_MILLIS = 500;
 
   private final ProxyContext context;
   private final TargetSessionAttrs listenerTarget;
@@ -59,6 +70,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
   private InstanceTable.ChangeListener tableListener;
   private ClientRegistry.Lease lease;
   private Channel backend;
+  private BackendHandler backendHandler;
 
   FrontendHandler(ProxyContext context, TargetSessionAttrs listenerTarget, Bootstrap backends) {
     this.context = context;
@@ -107,7 +119,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     }
     switch (state) {
       // A void promise: no object per packet; a failed write reaches the backend's exceptionCaught.
-      case PROXYING -> backend.write(msg, backend.voidPromise());
+      // KERNEL: what a read on a hang-up finds, left in the socket before the kernel took over.
+      case PROXYING, KERNEL -> backend.write(msg, backend.voidPromise());
       case AWARE -> {
         // Only Terminate ('X') is expected; anything else is ignored (the channel is one-way).
         ByteBuf buf = (ByteBuf) msg;
@@ -135,6 +148,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       if (backend.isWritable()) {
         ctx.read();
       }
+    } else if (state == State.KERNEL) {
+      backend.flush();
     }
   }
 
@@ -281,7 +296,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
   private void connect(InstanceState instance) {
     state = State.CONNECTING;
     Channel client = ctx.channel();
-    backends.clone(client.eventLoop()).handler(new BackendHandler(client))
+    backendHandler = new BackendHandler(client);
+    backends.clone(client.eventLoop()).handler(backendHandler)
         .connect(address(instance)).addListener((ChannelFutureListener) f -> onConnected(f, instance));
   }
 
@@ -313,22 +329,48 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       return;
     }
     backend = f.channel();
-    state = State.PROXYING;
-    // Recycled relay buffers from now on (the instance side has them from the start): before, a client
-    // that sent part of its startup packet and went quiet would hold a 16 KiB buffer for up to 60 s.
-    ctx.channel().config().setAllocator(RecyclingAllocator.INSTANCE);
     context.metrics().routed(target, instance.number(), "proxy");
     log.debug("client {} -> instance {} ({}, first packet {})", ctx.channel().remoteAddress(), instance.label(),
         target.confName(), first.kind());
+    KernelRelay kernel = context.kernelRelay();
+    if (kernel == null || first.kind() == FirstPacket.Kind.OTHER) {
+      startRelay(false);
+      return;
+    }
+    // The kernel takes over before the first packet goes out: the instance sends nothing before it has
+    // that packet, and a PostgreSQL client sends nothing more before it has the answer, so no byte can
+    // be left in a socket's receive queue, which the kernel does not relay. A first packet that is not
+    // PostgreSQL's (OTHER) gives no such promise and stays with conmgr.
+    kernel.handOver(ctx.channel(), backend).addListener((FutureListener<KernelRelay.Outcome>) h -> {
+      if (state == State.CLOSED) {
+        return;
+      }
+      if (h.isSuccess()) {
+        startRelay(h.getNow() == KernelRelay.Outcome.KERNEL);
+      } else {
+        ctx.close();
+      }
+    });
+  }
+
+  /** Forwards the first packet; then conmgr relays the rest, or the kernel does. */
+  private void startRelay(boolean inKernel) {
+    state = inKernel ? State.KERNEL : State.PROXYING;
+    backendHandler.kernel = inKernel;
+    if (!inKernel) {
+      // Recycled relay buffers from now on (the instance side has them from the start): before, a client
+      // that sent part of its startup packet and went quiet would hold a 16 KiB buffer for up to 60 s.
+      ctx.channel().config().setAllocator(RecyclingAllocator.INSTANCE);
+    }
     FirstPacket packet = first;
     first = null;
     backend.writeAndFlush(packet.raw()).addListener((ChannelFutureListener) w -> {
-      if (w.isSuccess()) {
-        ctx.read();
-        backend.read();
-      } else {
+      if (!w.isSuccess()) {
         w.channel().close();
         ctx.close();
+      } else if (!inKernel) {
+        ctx.read();
+        backend.read();
       }
     });
   }
@@ -399,6 +441,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    boolean inKernel = state == State.KERNEL;
     state = State.CLOSED;
     stopWaiting();
     if (first != null) {
@@ -409,7 +452,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       lease.release();
       lease = null;
     }
-    if (backend != null) {
+    if (backend != null && inKernel) {
+      closeAfterKernelDrain(backend);
+    } else if (backend != null) {
       closeOnFlush(backend);
     }
     if (counted) {
@@ -436,6 +481,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
       timer.cancel(false);
       timer = null;
     }
+  }
+
+  /** See {@link #KERNEL_DRAIN_MILLIS}. */
+  static void closeAfterKernelDrain(Channel ch) {
+    ch.eventLoop().schedule(() -> ch.close(), KERNEL_DRAIN_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   static void closeOnFlush(Channel ch) {

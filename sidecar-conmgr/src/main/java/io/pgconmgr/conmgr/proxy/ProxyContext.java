@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param maxConnections  {@code max_connections}, 0 = unlimited
  * @param openFiles       the client connections the open-files limit can hold
  * @param refusals        the LOG lines of refused connections, at most two per window
+ * @param kernelRelay     hands proxied connections to the kernel relay agent, or null ({@code kernel_relay_socket} unset)
  * @param openConnections client connections open now, refused ones included until they close
  */
 public record ProxyContext(
@@ -29,11 +30,12 @@ public record ProxyContext(
     int maxConnections,
     OpenFiles openFiles,
     RefusalLog refusals,
+    KernelRelay kernelRelay,
     AtomicInteger openConnections) {
 
   public ProxyContext(Router router, ConmgrMetrics metrics, Duration routeWait, Duration connectTimeout,
-      Duration startupTimeout, int maxConnections, OpenFiles openFiles, RefusalLog refusals) {
-    this(router, metrics, routeWait, connectTimeout, startupTimeout, maxConnections, openFiles, refusals,
+      Duration startupTimeout, int maxConnections, OpenFiles openFiles, RefusalLog refusals, KernelRelay kernelRelay) {
+    this(router, metrics, routeWait, connectTimeout, startupTimeout, maxConnections, openFiles, refusals, kernelRelay,
         new AtomicInteger());
   }
 }

@@ -1,0 +1,255 @@
+package io.pgconmgr.conmgr.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.pgconmgr.conmgr.ops.ConmgrMetrics;
+import io.pgconmgr.conmgr.ops.PgLevel;
+import io.pgconmgr.protocol.netty.NettyTransport;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands proxied connections to the kernel relay agent (docs/kernel-relay.md): once the agent has put
+ * a connection's two sockets in its sockhash, the kernel moves their bytes and conmgr only waits for
+ * a hang-up. The agent is a separate, privileged process; conmgr stays unprivileged and only sends it
+ * the two file descriptors over a unix socket.
+ *
+ * <p>One link to the agent per I/O thread: a socket's descriptor is sent on the thread that owns the
+ * socket, so the socket cannot be closed, and its number taken by another, before it is sent. A
+ * descriptor that cannot be sent at once (the agent not reading) ends that link instead of waiting
+ * in a queue. Without the agent (not started yet, restarting) connections are relayed by conmgr,
+ * and the link is tried again every second. When the agent goes away, the kernel goes on relaying
+ * the connections it has (see {@link AgentLink#lost}).
+ */
+public final class KernelRelay implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(KernelRelay.class);
+
+  static final long RECONNECT_MILLIS = 1000;
+
+  /** What became of a hand-over. */
+  enum Outcome { KERNEL, CONMGR }
+
+  private final String path;
+  private final ConmgrMetrics metrics;
+  private final List<AgentLink> links = new ArrayList<>();
+  private volatile boolean closed;
+
+  private KernelRelay(String path, ConmgrMetrics metrics) {
+    this.path = path;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Starts one link per I/O thread; returns at once (the agent may start later).
+   *
+   * @throws IOException when the I/O threads cannot pass file descriptors (not the epoll transport)
+   */
+  public static KernelRelay start(EventLoopGroup io, String path, ConmgrMetrics metrics) throws IOException {
+    if (!NettyTransport.isEpoll(io)) {
+      throw new IOException("kernel_relay_socket = '" + path + "' needs Netty's epoll transport (Linux): "
+          + "it is not available here, so conmgr cannot pass sockets to the kernel relay agent");
+    }
+    KernelRelay relay = new KernelRelay(path, metrics);
+    for (EventExecutor loop : io) {
+      AgentLink link = relay.new AgentLink((EventLoop) loop);
+      relay.links.add(link);
+      loop.execute(link::connect);
+    }
+    metrics.kernelRelay(relay, r -> r.links.stream().filter(AgentLink::up).count(),
+        r -> r.links.stream().mapToInt(l -> l.relayedCount).sum());
+    return relay;
+  }
+
+  /**
+   * Asks the agent to relay {@code client} and {@code instance} (established, on the calling thread's
+   * loop, neither reading, no byte relayed yet). Completes with {@link Outcome#KERNEL} once they are in
+   * the sockhash, or with {@link Outcome#CONMGR} when conmgr must relay them (no agent, the agent
+   * refused them, or it went away before it answered).
+   */
+  Future<Outcome> handOver(Channel client, Channel instance) {
+    EventLoop loop = client.eventLoop();
+    for (AgentLink link : links) {
+      if (link.loop == loop) {
+        return link.handOver(client, instance);
+      }
+    }
+    throw new IllegalStateException("client on an event loop of another group");
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (AgentLink link : links) {
+      link.loop.execute(link::close);
+    }
+  }
+
+  /** A hand-over sent, waiting for the agent's answer byte. */
+  private record Pending(Channel client, Promise<Outcome> promise) {
+  }
+
+  /** The link to the agent of one I/O thread; every method runs on that thread. */
+  private final class AgentLink {
+    private final EventLoop loop;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final Set<Channel> relayed = new HashSet<>();
+    private volatile int relayedCount;
+    private volatile Channel channel;
+    /** Whether the last attempt failed: an outage is logged once, not every second. */
+    private boolean down;
+
+    AgentLink(EventLoop loop) {
+      this.loop = loop;
+    }
+
+    boolean up() {
+      Channel c = channel;
+      return c != null && c.isActive();
+    }
+
+    void connect() {
+      if (closed) {
+        return;
+      }
+      new Bootstrap().group(loop).channel(EpollDomainSocketChannel.class).handler(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+              answered(ctx, (ByteBuf) msg);
+            }
+
+            @Override
+            public void channelInactive(ChannelHandlerContext ctx) {
+              lost();
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+              log.warn("kernel relay agent link at {}: {}", path, cause.toString());
+              ctx.close();
+            }
+          })
+          .connect(new DomainSocketAddress(path)).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess() && !closed) {
+              channel = f.channel();
+              down = false;
+              log.info(PgLevel.LOG, "kernel relay agent connected at {}: the kernel relays new client connections", path);
+            } else if (f.isSuccess()) {
+              f.channel().close();
+            } else {
+              if (!down) {
+                down = true;
+                log.warn("kernel relay agent not reachable at {} ({}): conmgr relays client connections itself until "
+                    + "it is, trying every {} ms", path, f.cause(), RECONNECT_MILLIS);
+              }
+              loop.schedule(this::connect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+            }
+          });
+    }
+
+    Future<Outcome> handOver(Channel client, Channel instance) {
+      Promise<Outcome> promise = loop.newPromise();
+      Channel agent = channel;
+      if (agent == null || !agent.isActive() || !agent.isWritable()
+          || !(client instanceof UnixChannel c) || !(instance instanceof UnixChannel i)) {
+        metrics.kernelRelayHandOver("unavailable");
+        return promise.setSuccess(Outcome.CONMGR);
+      }
+      ChannelFuture first = agent.write(c.fd());
+      ChannelFuture second = agent.write(i.fd());
+      agent.flush();
+      if (!first.isSuccess() || !second.isSuccess()) {
+        // Not sent at once: queued, a descriptor number could be closed and reused before it goes out.
+        log.warn("kernel relay agent at {} did not take a connection's sockets at once ({}): closing the link",
+            path, first.cause() != null ? first.cause() : second.cause() != null ? second.cause() : "agent not reading");
+        agent.close();
+        metrics.kernelRelayHandOver("unavailable");
+        return promise.setSuccess(Outcome.CONMGR);
+      }
+      pending.add(new Pending(client, promise));
+      return promise;
+    }
+
+    /** The agent's answers, one byte per hand-over, in order: 0 or the errno that refused it. */
+    private void answered(ChannelHandlerContext ctx, ByteBuf answers) {
+      try {
+        while (answers.isReadable()) {
+          int errno = answers.readUnsignedByte();
+          Pending p = pending.poll();
+          if (p == null) {
+            log.warn("kernel relay agent at {} answered a hand-over that was not asked: closing the link", path);
+            ctx.close();
+            return;
+          }
+          if (errno == 0) {
+            metrics.kernelRelayHandOver("kernel");
+            relayed.add(p.client());
+            relayedCount = relayed.size();
+            p.client().closeFuture().addListener(f -> {
+              relayed.remove(p.client());
+              relayedCount = relayed.size();
+            });
+            p.promise().setSuccess(Outcome.KERNEL);
+          } else {
+            // E.g. the client hung up meanwhile (no longer established), or the sockhash is full.
+            log.debug("kernel relay agent refused client {} (errno {}): conmgr relays it", p.client().remoteAddress(),
+                errno);
+            metrics.kernelRelayHandOver("refused");
+            p.promise().setSuccess(Outcome.CONMGR);
+          }
+        }
+      } finally {
+        answers.release();
+      }
+    }
+
+    /**
+     * The agent went away. The pairs it put in its sockhash stay there: each socket holds the verdict
+     * program, which holds the sockhash, so the kernel goes on relaying them. A pending pair may or may
+     * not be in: conmgr relays it, which works either way, as no byte has passed yet (the kernel then
+     * moves what arrives on a socket in the sockhash, conmgr the rest).
+     */
+    private void lost() {
+      channel = null;
+      for (Pending p; (p = pending.poll()) != null; ) {
+        metrics.kernelRelayHandOver("unavailable");
+        p.promise().trySuccess(Outcome.CONMGR);
+      }
+      if (closed) {
+        return;
+      }
+      log.warn("kernel relay agent at {} went away: the kernel goes on relaying the {} client connection(s) it has; "
+          + "conmgr relays new ones itself until the agent is back", path, relayed.size());
+      metrics.kernelRelayLost();
+      down = true;
+      loop.schedule(this::connect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    void close() {
+      Channel c = channel;
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+}
