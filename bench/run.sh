@@ -28,8 +28,8 @@ command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 command -v pgbench >/dev/null || missing+=(postgresql-client)
 command -v iptables >/dev/null || missing+=(iptables)
 command -v ip >/dev/null || missing+=(iproute2)
-# --relays builds the C relays of bench/experiments (overhead)
-if [[ " $* " == *" --relays "* ]]; then command -v gcc >/dev/null || missing+=(gcc); fi
+# --relays builds the C relays of bench/experiments, --kernel-relay conmgr's kernel relay agent (overhead)
+if [[ " $* " == *" --relays "* || " $* " == *" --kernel-relay "* ]]; then command -v gcc >/dev/null || missing+=(gcc); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[bench] installing ${missing[*]}" >&2
   apt-get update -qq >&2

@@ -41,6 +41,7 @@ final class ProxyOverhead {
 
     static final String COPY_RELAY = "C relay (copy: the user-space floor)";
     static final String SOCKMAP_RELAY = "C relay (BPF sockmap: in the kernel)";
+    static final String KERNEL_CONMGR = "conmgr (proxy mode, kernel relay)";
 
     private ProxyOverhead() {
     }
@@ -60,7 +61,10 @@ final class ProxyOverhead {
                  Sidecars sidecars = Sidecars.startIfBuilt(List.of(pg), o);
                  Sidecars alternative = alternative(pg, o);
                  CRelay copy = o.flag("relays") ? new CRelay("copy", pg.port()) : null;
-                 CRelay sockmap = o.flag("relays") ? new CRelay("sockmap", pg.port()) : null) {
+                 CRelay sockmap = o.flag("relays") ? new CRelay("sockmap", pg.port()) : null;
+                 KernelRelayAgent agent = o.flag("kernel-relay") ? new KernelRelayAgent() : null;
+                 Sidecars kernel = agent == null ? null : Sidecars.startIfBuilt(List.of(pg),
+                         Options.parse("--kernel-relay-socket", agent.socket().toString()))) {
                 List<Target> targets = new ArrayList<>(List.of(
                         new Target("direct", pg.port(), 0),
                         new Target("HAProxy 2.6 (mode tcp)", haproxy.port(), haproxy.pid()),
@@ -70,6 +74,9 @@ final class ProxyOverhead {
                 }
                 if (alternative != null) {
                     targets.add(Target.conmgr("conmgr (proxy mode), " + o.string("alt-label", "variant"), alternative));
+                }
+                if (kernel != null) {
+                    targets.add(Target.conmgr(KERNEL_CONMGR, kernel));
                 }
                 if (copy != null) {
                     targets.add(new Target(COPY_RELAY, copy.port(), copy.pid()));
@@ -118,6 +125,12 @@ final class ProxyOverhead {
                             + " tools, not proxies to deploy. The sockmap relay's work is done by the kernel (softirq and"
                             + " a kernel worker), charged to whatever runs there, so its proxy CPU column shows almost"
                             + " nothing: compare the tps.");
+                }
+                if (kernel != null) {
+                    System.out.println("\n" + KERNEL_CONMGR + ": conmgr with kernel_relay_socket and bin/kernel-relay-agent"
+                            + " (docs/kernel-relay.md): after routing, the kernel relays the bytes, so conmgr's own CPU"
+                            + " leaves out that work (softirq and a kernel worker, charged to whatever runs there): compare"
+                            + " the tps.");
                 }
                 if (sidecars == null) {
                     System.out.println("\n(conmgr column absent: " + Sidecars.missingReason() + ")");
@@ -301,12 +314,16 @@ final class ProxyOverhead {
                 long ahead = tpsRatio.stream().filter(r -> r > 1).count();
                 lines.add(ours.name() + " vs " + other.name() + ": more tps in " + ahead + " of " + tpsRatio.size()
                         + " rounds, tps ratio " + summary(tpsRatio, "more tps", "fewer tps")
-                        // the kernel relay's process does next to nothing: its work is charged elsewhere
-                        + (SOCKMAP_RELAY.equals(other.name()) ? ", CPU not comparable (the kernel relays)"
+                        // a kernel relay's process does next to nothing: its work is charged elsewhere
+                        + (kernelRelayed(ours) || kernelRelayed(other) ? ", CPU not comparable (the kernel relays)"
                                 : ", CPU per transaction ratio " + summary(cpuRatio, "more CPU", "less CPU")));
             }
         }
         return lines;
+    }
+
+    private static boolean kernelRelayed(Target t) {
+        return SOCKMAP_RELAY.equals(t.name()) || KERNEL_CONMGR.equals(t.name());
     }
 
     private static List<Double> ratios(List<Double> a, List<Double> b) {

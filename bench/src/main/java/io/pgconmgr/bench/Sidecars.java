@@ -44,6 +44,8 @@ final class Sidecars implements AutoCloseable {
     private final int heartbeatTimeout;
     private final int checkAttrInterval;
     private final String watchdogJavaOpts;
+    /** conmgr's kernel_relay_socket ({@code --kernel-relay-socket}), or null: conmgr relays itself. */
+    private final String kernelRelaySocket;
     private Process conmgr;
     private int conmgrPort;
     private int conmgrHttpPort;
@@ -54,6 +56,7 @@ final class Sidecars implements AutoCloseable {
         heartbeatTimeout = o.integer("heartbeat-timeout", 3);
         checkAttrInterval = o.integer("check-attr-interval", 1000);
         watchdogJavaOpts = o.string("watchdog-java-opts", null);
+        kernelRelaySocket = o.string("kernel-relay-socket", null);
     }
 
     /** Starts the sidecars for these instances when built, else null (see {@link #missingReason()}). */
@@ -156,6 +159,9 @@ final class Sidecars implements AutoCloseable {
                 .append("heartbeat_connect_interval = 1\n")
                 .append("heartbeat_connect_timeout = 2\n")
                 .append("log_min_messages = WARNING\n");
+        if (kernelRelaySocket != null) {
+            conf.append("kernel_relay_socket = '").append(kernelRelaySocket).append("'\n");
+        }
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
             conf.append("backend_hostaddr").append(i).append(" = '").append(m.backendAddress()).append("'\n")

@@ -45,6 +45,19 @@ class ProxyOverheadTest {
     }
 
     @Test
+    void comparesOnlyTheTpsOfAConmgrWhoseConnectionsTheKernelRelays() {
+        var bouncer = new ProxyOverhead.Target("PgBouncer", 2, 20);
+        var kernel = new ProxyOverhead.Target(ProxyOverhead.KERNEL_CONMGR, 3, 30, "http://127.0.0.1:1/metrics",
+                "http://127.0.0.1:2/metrics");
+        Map<ProxyOverhead.Target, List<Double>> tps = Map.of(bouncer, List.of(60.0, 64.0), kernel, List.of(80.0, 80.0));
+        Map<ProxyOverhead.Target, List<Double>> cpu = Map.of(bouncer, List.of(12.0, 12.0), kernel, List.of(0.5, 0.5));
+
+        assertThat(ProxyOverhead.pairedComparisons(List.of(bouncer, kernel), tps, cpu)).containsExactly(
+                ProxyOverhead.KERNEL_CONMGR + " vs PgBouncer: more tps in 2 of 2 rounds, tps ratio 1.29 (1.25-1.33),"
+                        + " CPU not comparable (the kernel relays)");
+    }
+
+    @Test
     void callsALeadOnlyWhenTheConfidenceIntervalOfTheRoundsExcludesALevelResult() {
         // Mean 1.20, sample standard deviation 0.0158, t(4; 0.975) = 2.776: 1.20 +- 0.02.
         assertThat(ProxyOverhead.summary(List.of(1.18, 1.20, 1.22, 1.19, 1.21), "more tps", "fewer tps"))
