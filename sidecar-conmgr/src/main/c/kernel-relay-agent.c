@@ -6,7 +6,8 @@
  * It loads one BPF sk_skb verdict program and one sockhash, then listens on the unix socket SOCKET
  * (mode 0660, group GROUP) for conmgr processes. A conmgr sends, per proxied connection, two
  * established TCP sockets (client side first, instance side second) as SCM_RIGHTS file descriptors,
- * one per message; the agent stores each socket in the sockhash under the *other* one's socket
+ * one per message, after the agent's greeting (one byte, the protocol version, 1); the agent stores
+ * each socket in the sockhash under the *other* one's socket
  * cookie, so that every packet arriving on one is redirected by the program to the other's send
  * side without leaving the kernel, and answers one byte: 0 when the pair is in, else an errno value
  * (conmgr then relays that connection itself). The agent closes its copies of the descriptors at
@@ -14,8 +15,8 @@
  *
  * Only the agent needs privileges (CAP_BPF and CAP_NET_ADMIN, or root); conmgr stays unprivileged.
  * A peer can only hand over sockets it already owns, and the program only moves bytes between the
- * two sockets of one pair. When the agent exits, its program and sockhash go with it and conmgr
- * closes the connections the kernel was relaying.
+ * two sockets of one pair. When the agent exits, the pairs already in the sockhash go on being
+ * relayed: each socket holds the program, which holds the sockhash, until the socket closes.
  *
  * Build: gcc -O2 -Wall -o kernel-relay-agent kernel-relay-agent.c (bin/kernel-relay-agent does it)
  */
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -39,6 +41,7 @@
 #endif
 
 #define MAX_PEERS 1024
+#define PROTOCOL_VERSION 1
 
 static int sockhash = -1;
 static const char *socket_path;
@@ -47,9 +50,6 @@ static int waiting[MAX_PEERS];
 
 static void die(const char *what) {
   fprintf(stderr, "kernel-relay-agent: %s: %s\n", what, strerror(errno));
-  if (errno == EPERM) {
-    fprintf(stderr, "kernel-relay-agent: loading BPF programs needs CAP_BPF and CAP_NET_ADMIN (or root)\n");
-  }
   exit(1);
 }
 
@@ -60,8 +60,12 @@ static void load(unsigned max_pairs) {
   if ((sockhash = sockhash_redirect_load(2 * max_pairs, 8, &step, log, sizeof log)) < 0) {
     int failed = errno;
     fputs(log, stderr);
-    errno = failed;
-    die(step);
+    fprintf(stderr, "kernel-relay-agent: %s: %s\n", step, strerror(failed));
+    if (failed == EPERM) {
+      fprintf(stderr, "kernel-relay-agent: BPF needs CAP_BPF and CAP_NET_ADMIN (or root); kernels before 5.11 "
+                      "also charge BPF maps to RLIMIT_MEMLOCK (ulimit -l)\n");
+    }
+    exit(1);
   }
 }
 
@@ -80,11 +84,18 @@ static int map_elem(int cmd, unsigned long long *key, unsigned long long *value,
   return bpf(cmd, &a);
 }
 
+/* Whether fd is a TCP socket: the program relays byte streams, nothing else. */
+static int tcp_socket(int fd) {
+  int type = 0, protocol = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return 0;
+  len = sizeof protocol;
+  return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 && protocol == IPPROTO_TCP;
+}
+
 /* Puts a pair in the sockhash; 0, or the errno that refused it (then neither socket is in). */
 static int put_pair(int client, int instance) {
-  int type = 0;
-  socklen_t len = sizeof type;
-  if (getsockopt(client, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return EINVAL;
+  if (!tcp_socket(client) || !tcp_socket(instance)) return EINVAL;
   unsigned long long client_key, instance_key, client_fd = client, instance_fd = instance;
   if (cookie(client, &client_key) < 0 || cookie(instance, &instance_key) < 0) return errno;
   /* NOEXIST: a socket already in a pair cannot be handed over again. A socket that is no longer
@@ -143,10 +154,31 @@ static int serve(int peer) {
   }
 }
 
+/* The socket file this agent bound: stop() removes only that one, not one a later agent put there. */
+static ino_t bound_inode;
+
 static void stop(int signal) {
   (void)signal;
-  unlink(socket_path);
+  struct stat st;
+  if (lstat(socket_path, &st) == 0 && st.st_ino == bound_inode) unlink(socket_path);
   _exit(0);
+}
+
+/* Clears the way for bind: a socket file left by an agent that was killed goes; anything else stays. */
+static void remove_stale_socket(const struct sockaddr_un *at) {
+  struct stat st;
+  if (lstat(socket_path, &st) < 0) return;
+  if (!S_ISSOCK(st.st_mode)) {
+    fprintf(stderr, "kernel-relay-agent: %s exists and is not a socket: not touching it\n", socket_path);
+    exit(2);
+  }
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe >= 0 && connect(probe, (const struct sockaddr *)at, sizeof *at) == 0) {
+    fprintf(stderr, "kernel-relay-agent: another agent listens on %s\n", socket_path);
+    exit(1);
+  }
+  close(probe);
+  unlink(socket_path);
 }
 
 int main(int argc, char **argv) {
@@ -183,10 +215,13 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   load(max_pairs);
   int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  unlink(socket_path); /* a socket file left by an agent that was killed */
+  remove_stale_socket(&at);
   mode_t mask = umask(0117);
   if (bind(listener, (struct sockaddr *)&at, sizeof at) < 0) die(socket_path);
   umask(mask);
+  struct stat bound;
+  if (lstat(socket_path, &bound) < 0) die(socket_path);
+  bound_inode = bound.st_ino;
   if (group && chown(socket_path, (uid_t)-1, gid) < 0) die("chown of the socket");
   if (listen(listener, 64) < 0) die("listen");
   signal(SIGTERM, stop);
@@ -214,6 +249,10 @@ int main(int argc, char **argv) {
       }
       struct epoll_event e = {.events = EPOLLIN, .data.fd = peer};
       epoll_ctl(ep, EPOLL_CTL_ADD, peer, &e);
+      /* The greeting, the protocol's version: it tells conmgr an agent is really there (the kernel
+       * completes a unix socket's connect even for a listener whose process is stopped). */
+      unsigned char version = PROTOCOL_VERSION;
+      if (send(peer, &version, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) drop_peer(ep, peer);
     }
   }
 }

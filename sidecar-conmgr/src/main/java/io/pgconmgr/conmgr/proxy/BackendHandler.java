@@ -42,8 +42,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * The client drained what this side had queued for it: read from the client again. This channel
-   * exists only once the frontend is proxying, so no state check is needed here.
+   * The client drained what this side had queued for it: read from the client again (conmgr's relay
+   * only: the client's writability changes only for what conmgr writes, and before the frontend relays
+   * it writes nothing to the client).
    */
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {

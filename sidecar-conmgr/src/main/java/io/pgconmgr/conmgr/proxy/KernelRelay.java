@@ -15,6 +15,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.pgconmgr.conmgr.ops.ConmgrMetrics;
 import io.pgconmgr.conmgr.ops.PgLevel;
 import io.pgconmgr.protocol.netty.NettyTransport;
@@ -39,13 +40,17 @@ import org.slf4j.LoggerFactory;
  * descriptor that cannot be sent at once (the agent not reading) ends that link instead of waiting
  * in a queue. Without the agent (not started yet, restarting) connections are relayed by conmgr,
  * and the link is tried again every second. When the agent goes away, the kernel goes on relaying
- * the connections it has (see {@link AgentLink#lost}).
+ * the connections it has; those whose answer was still pending are closed (see {@link AgentLink#lost}).
  */
 public final class KernelRelay implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(KernelRelay.class);
 
   static final long RECONNECT_MILLIS = 1000;
+  /** The agent's first byte on a link: its protocol version. Nothing is handed over before it arrives. */
+  static final int PROTOCOL_VERSION = 1;
+  /** The agent answers in microseconds; one that takes this long is stuck, and its link is closed. */
+  static final long ANSWER_TIMEOUT_MILLIS = 2000;
 
   /** What became of a hand-over. */
   enum Outcome { KERNEL, CONMGR }
@@ -82,10 +87,11 @@ public final class KernelRelay implements AutoCloseable {
   }
 
   /**
-   * Asks the agent to relay {@code client} and {@code instance} (established, on the calling thread's
-   * loop, neither reading, no byte relayed yet). Completes with {@link Outcome#KERNEL} once they are in
-   * the sockhash, or with {@link Outcome#CONMGR} when conmgr must relay them (no agent, the agent
-   * refused them, or it went away before it answered).
+   * Asks the agent to relay {@code client} and {@code instance} (on the calling thread's loop, neither
+   * reading, no byte relayed yet). Succeeds with {@link Outcome#KERNEL} once they are in the sockhash,
+   * or with {@link Outcome#CONMGR} when conmgr must relay them (no agent, either socket closed already,
+   * or the agent refused them); fails when the link ended before the agent answered, as the pair may
+   * or may not be in the sockhash then: the connection must be closed.
    */
   Future<Outcome> handOver(Channel client, Channel instance) {
     EventLoop loop = client.eventLoop();
@@ -118,14 +124,18 @@ public final class KernelRelay implements AutoCloseable {
     private volatile Channel channel;
     /** Whether the last attempt failed: an outage is logged once, not every second. */
     private boolean down;
+    private boolean everUp;
+    private volatile boolean greeted;
+    private long connectedAtNanos;
 
     AgentLink(EventLoop loop) {
       this.loop = loop;
     }
 
+    /** Connected, and greeted by a running agent. */
     boolean up() {
       Channel c = channel;
-      return c != null && c.isActive();
+      return c != null && c.isActive() && greeted;
     }
 
     void connect() {
@@ -152,8 +162,8 @@ public final class KernelRelay implements AutoCloseable {
           .connect(new DomainSocketAddress(path)).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess() && !closed) {
               channel = f.channel();
-              down = false;
-              log.info(PgLevel.LOG, "kernel relay agent connected at {}: the kernel relays new client connections", path);
+              greeted = false;
+              connectedAtNanos = System.nanoTime();
             } else if (f.isSuccess()) {
               f.channel().close();
             } else {
@@ -170,9 +180,14 @@ public final class KernelRelay implements AutoCloseable {
     Future<Outcome> handOver(Channel client, Channel instance) {
       Promise<Outcome> promise = loop.newPromise();
       Channel agent = channel;
-      if (agent == null || !agent.isActive() || !agent.isWritable()
+      if (!up() || !agent.isWritable()
           || !(client instanceof UnixChannel c) || !(instance instanceof UnixChannel i)) {
         metrics.kernelRelayHandOver("unavailable");
+        return promise.setSuccess(Outcome.CONMGR);
+      }
+      if (!client.isActive() || !instance.isActive()) {
+        // Closed, though its channelInactive has not run yet: its descriptor number may belong to
+        // another socket by now. Checked right before the (synchronous) send, on the owning thread.
         return promise.setSuccess(Outcome.CONMGR);
       }
       ChannelFuture first = agent.write(c.fd());
@@ -180,19 +195,45 @@ public final class KernelRelay implements AutoCloseable {
       agent.flush();
       if (!first.isSuccess() || !second.isSuccess()) {
         // Not sent at once: queued, a descriptor number could be closed and reused before it goes out.
-        log.warn("kernel relay agent at {} did not take a connection's sockets at once ({}): closing the link",
-            path, first.cause() != null ? first.cause() : second.cause() != null ? second.cause() : "agent not reading");
+        // (On EAGAIN Netty fails the write with an Error about the message type: the agent is not reading.)
+        Throwable cause = first.cause() != null ? first.cause() : second.cause();
+        log.warn("kernel relay agent at {} did not take a connection's sockets at once ({}): closing the link", path,
+            cause instanceof IOException ? cause.toString() : "agent not reading");
         agent.close();
         metrics.kernelRelayHandOver("unavailable");
+        // The agent got one descriptor at most (it needs two for a pair): nothing of this pair is in.
         return promise.setSuccess(Outcome.CONMGR);
       }
       pending.add(new Pending(client, promise));
+      ScheduledFuture<?> timeout = loop.schedule(() -> {
+        if (!promise.isDone() && agent.isActive()) {
+          log.warn("kernel relay agent at {} did not answer within {} ms: closing the link", path,
+              ANSWER_TIMEOUT_MILLIS);
+          agent.close();
+        }
+      }, ANSWER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+      promise.addListener(f -> timeout.cancel(false));
       return promise;
     }
 
     /** The agent's answers, one byte per hand-over, in order: 0 or the errno that refused it. */
     private void answered(ChannelHandlerContext ctx, ByteBuf answers) {
       try {
+        if (!greeted && answers.isReadable()) {
+          int version = answers.readUnsignedByte();
+          if (version != PROTOCOL_VERSION) {
+            log.warn("kernel relay agent at {} speaks protocol {}, this conmgr {}: closing the link", path, version,
+                PROTOCOL_VERSION);
+            ctx.close();
+            return;
+          }
+          greeted = true;
+          if (down || !everUp) {
+            log.info(PgLevel.LOG, "kernel relay agent connected at {}: the kernel relays new client connections", path);
+          }
+          down = false;
+          everUp = true;
+        }
         while (answers.isReadable()) {
           int errno = answers.readUnsignedByte();
           Pending p = pending.poll();
@@ -224,24 +265,30 @@ public final class KernelRelay implements AutoCloseable {
     }
 
     /**
-     * The agent went away. The pairs it put in its sockhash stay there: each socket holds the verdict
-     * program, which holds the sockhash, so the kernel goes on relaying them. A pending pair may or may
-     * not be in: conmgr relays it, which works either way, as no byte has passed yet (the kernel then
-     * moves what arrives on a socket in the sockhash, conmgr the rest).
+     * The link ended. The pairs the agent put in its sockhash stay there: each socket holds the verdict
+     * program, which holds the sockhash, so the kernel goes on relaying them. A pair still waiting for
+     * its answer may or may not be in (the agent may even go on to put it in after conmgr closed the
+     * link): relayed by conmgr and by the kernel at once, its bytes could overtake each other, so its
+     * client is closed, as when an instance fails during a connect.
      */
     private void lost() {
       channel = null;
+      IOException unanswered = new IOException("kernel relay agent link at " + path + " ended before it answered");
       for (Pending p; (p = pending.poll()) != null; ) {
-        metrics.kernelRelayHandOver("unavailable");
-        p.promise().trySuccess(Outcome.CONMGR);
+        p.promise().tryFailure(unanswered);
       }
       if (closed) {
         return;
       }
-      log.warn("kernel relay agent at {} went away: the kernel goes on relaying the {} client connection(s) it has; "
-          + "conmgr relays new ones itself until the agent is back", path, relayed.size());
       metrics.kernelRelayLost();
-      down = true;
+      if (System.nanoTime() - connectedAtNanos < TimeUnit.MILLISECONDS.toNanos(RECONNECT_MILLIS)) {
+        // An agent that accepts and closes at once (it has too many conmgrs): once a second, not worth a warning.
+        log.debug("kernel relay agent at {} closed the link right after it was made", path);
+      } else {
+        log.warn("kernel relay agent at {} went away: the kernel goes on relaying the {} client connection(s) it has; "
+            + "conmgr relays new ones itself until the agent is back", path, relayed.size());
+        down = true;
+      }
       loop.schedule(this::connect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
     }
 

@@ -31,12 +31,13 @@ final class KernelRelayAgent implements AutoCloseable {
         .as("building the kernel relay agent needs gcc (Debian gcc)").isTrue();
   }
 
-  /** Starts the agent on {@code socket} and waits until it listens. */
-  static KernelRelayAgent start(Path socket) throws IOException, InterruptedException {
+  /** Starts the agent on {@code socket} (with {@code options}, e.g. "-n", "1") and waits until it listens. */
+  static KernelRelayAgent start(Path socket, String... options) throws IOException, InterruptedException {
     assumeAvailable();
     Path log = Files.createTempFile("kernel-relay-agent-", ".log");
-    Process p = new ProcessBuilder(LAUNCHER.toString(), "-s", socket.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    List<String> command = new java.util.ArrayList<>(List.of(LAUNCHER.toString(), "-s", socket.toString()));
+    command.addAll(List.of(options));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     KernelRelayAgent agent = new KernelRelayAgent(p, log);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); // gcc's first build included
     while (!Files.exists(socket)) {
@@ -68,6 +69,12 @@ final class KernelRelayAgent implements AutoCloseable {
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** SIGSTOP (true) or SIGCONT (false): a stuck agent, and one that goes on. */
+  void stopped(boolean stop) {
+    // bin/kernel-relay-agent execs the agent: the process is the agent itself
+    Cmd.exec(List.of("kill", stop ? "-STOP" : "-CONT", Long.toString(process.pid())), Duration.ofSeconds(5)).orThrow();
   }
 
   /** SIGKILL: the agent dies without cleaning up, as in a crash. */

@@ -11,8 +11,11 @@ import io.pgconmgr.conmgr.TestConf;
 import io.pgconmgr.protocol.conf.ConmgrConf;
 import io.pgconmgr.protocol.heartbeat.Attributes;
 import io.pgconmgr.testkit.PgCluster;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,7 +110,7 @@ class KernelRelayTest {
       ResultSet ssl = st.executeQuery("select ssl from pg_stat_ssl where pid = pg_backend_pid()");
       ssl.next();
       assertThat(ssl.getBoolean(1)).as("TLS end to end, through the kernel").isTrue();
-      assertThat(metric(conmgr, "conmgr_kernel_relay_connections")).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> metric(conmgr, "conmgr_kernel_relay_connections") == 1);
       ResultSet rows = st.executeQuery("select i, repeat(md5(i::text), 1000) from generate_series(1, 320) i");
       int n = 0;
       while (rows.next()) {
@@ -124,16 +127,44 @@ class KernelRelayTest {
     assertThat(handOvers(conmgr, "kernel")).isEqualTo(before + 2);
   }
 
+  /**
+   * A client that vanishes with a reset and no Terminate, as a killed process's socket does: the server
+   * would keep the idle backend forever; conmgr, which sees the hang-up, closes the instance side.
+   */
   @Test
-  void aClientThatHangsUpEndsItsBackend() throws Exception {
+  void aClientThatResetsItsConnectionEndsItsBackend() throws Exception {
     int pid;
-    try (Connection c = DriverManager.getConnection(url(conmgr, ""));
-         ResultSet r = c.createStatement().executeQuery("select pg_backend_pid()")) {
-      r.next();
-      pid = r.getInt(1);
+    try (Socket s = new Socket("127.0.0.1", conmgr.listenAddresses().get(0).getPort())) {
+      s.setSoTimeout(20_000);
+      DataOutputStream out = new DataOutputStream(s.getOutputStream());
+      byte[] parameters = "user\0postgres\0database\0postgres\0\0".getBytes(StandardCharsets.US_ASCII);
+      out.writeInt(8 + parameters.length);
+      out.writeInt(3 << 16);
+      out.write(parameters);
+      out.flush();
+      pid = backendPidAtReadyForQuery(new DataInputStream(s.getInputStream()));
+      await().atMost(Duration.ofSeconds(10)).until(() -> metric(conmgr, "conmgr_kernel_relay_connections") >= 1);
+      s.setSoLinger(true, 0);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() ->
+    await().atMost(Duration.ofSeconds(15)).until(() ->
         cluster.primary().queryScalar("select count(*) from pg_stat_activity where pid = " + pid).equals("0"));
+  }
+
+  /** Reads the server's startup answers (trust authentication) up to ReadyForQuery; returns BackendKeyData's pid. */
+  static int backendPidAtReadyForQuery(DataInputStream in) throws Exception {
+    int pid = -1;
+    for (;;) {
+      int type = in.readUnsignedByte();
+      byte[] body = new byte[in.readInt() - 4];
+      in.readFully(body);
+      if (type == 'K') {
+        pid = new DataInputStream(new java.io.ByteArrayInputStream(body)).readInt();
+      } else if (type == 'E') {
+        throw new AssertionError("server refused the startup: " + new String(body, StandardCharsets.UTF_8));
+      } else if (type == 'Z') {
+        return pid;
+      }
+    }
   }
 
   /**
@@ -164,6 +195,39 @@ class KernelRelayTest {
     assertThat(lost).as("tries of %d whose client did not get the server's FATAL message", tries).isEmpty();
   }
 
+  /**
+   * An agent that stops answering (SIGSTOP here) is left after {@link io.pgconmgr.conmgr.proxy.KernelRelay}'s
+   * two seconds; the client whose pair it held is closed, since the pair may have gone in or not.
+   */
+  @Test
+  void aStuckAgentIsLeftAndTheClientItHeldIsClosed() throws Exception {
+    Path socket = dir.resolve("stuck.sock");
+    try (KernelRelayAgent stuck = KernelRelayAgent.start(socket)) {
+      Conmgr c = startConmgr(socket);
+      try {
+        await().atMost(Duration.ofSeconds(10)).until(() -> metric(c, "conmgr_kernel_relay_links_up") == 1);
+        stuck.stopped(true);
+        long t0 = System.nanoTime();
+        // sslmode=disable: with prefer, PgJDBC would try again without TLS, by then relayed by conmgr
+        assertThatThrownBy(() -> DriverManager.getConnection(url(c, "&sslmode=disable&loginTimeout=20")).close())
+            .isInstanceOf(SQLException.class);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("ms until the client was closed").isBetween(1_500L, 15_000L);
+        assertThat(metric(c, "conmgr_kernel_relay_agent_losses_total")).isEqualTo(1);
+        // Meanwhile new clients are relayed by conmgr.
+        assertThat(Psql.query(Psql.conmgr(c.listenAddresses().get(0), ""), "select 'conmgr while stuck'"))
+            .isEqualTo("conmgr while stuck");
+        stuck.stopped(false);
+        await().atMost(Duration.ofSeconds(10)).until(() -> metric(c, "conmgr_kernel_relay_links_up") == 1);
+        try (Connection k = DriverManager.getConnection(url(c, ""))) {
+          k.createStatement().execute("select 1");
+        }
+        assertThat(handOvers(c, "kernel")).isEqualTo(1);
+      } finally {
+        c.close();
+      }
+    }
+  }
+
   @Test
   void aCancelRequestReachesABackendTheKernelRelays() throws Exception {
     try (Connection c = DriverManager.getConnection(url(conmgr, "")); Statement st = c.createStatement()) {
@@ -171,7 +235,7 @@ class KernelRelayTest {
       assertThatThrownBy(() -> st.execute("select pg_sleep(30)")).isInstanceOf(SQLException.class)
           .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));
       cancel.get(10, TimeUnit.SECONDS);
-      assertThat(metric(conmgr, "conmgr_kernel_relay_connections")).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> metric(conmgr, "conmgr_kernel_relay_connections") == 1);
     }
   }
 
@@ -185,12 +249,19 @@ class KernelRelayTest {
           .isEqualTo("relayed by conmgr");
       assertThat(handOvers(late, "unavailable")).isEqualTo(1);
 
-      KernelRelayAgent second = KernelRelayAgent.start(socket);
+      // Room for one pair: the second connection at once is refused, and relayed by conmgr.
+      KernelRelayAgent second = KernelRelayAgent.start(socket, "-n", "1");
       try (second) {
         await().atMost(Duration.ofSeconds(10)).until(() -> metric(late, "conmgr_kernel_relay_links_up") == 1);
         try (Connection c = DriverManager.getConnection(url(late, "")); Statement st = c.createStatement()) {
           st.execute("select 1");
           assertThat(handOvers(late, "kernel")).isEqualTo(1);
+          try (Connection refused = DriverManager.getConnection(url(late, ""));
+               ResultSet r = refused.createStatement().executeQuery("select 'relayed by conmgr, the sockhash full'")) {
+            r.next();
+            assertThat(r.getString(1)).isEqualTo("relayed by conmgr, the sockhash full");
+          }
+          assertThat(handOvers(late, "refused")).isEqualTo(1);
           second.kill();
           await().atMost(Duration.ofSeconds(10)).until(() -> metric(late, "conmgr_kernel_relay_links_up") == 0);
           Thread.sleep(2000);
