@@ -84,13 +84,15 @@ static int map_elem(int cmd, unsigned long long *key, unsigned long long *value,
   return bpf(cmd, &a);
 }
 
-/* Whether fd is a TCP socket: the program relays byte streams, nothing else. */
+/* Whether fd is a connected TCP socket (not a listening one): the program relays byte streams only. */
 static int tcp_socket(int fd) {
-  int type = 0, protocol = 0;
+  int type = 0, protocol = 0, listening = 1;
   socklen_t len = sizeof type;
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return 0;
   len = sizeof protocol;
-  return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 && protocol == IPPROTO_TCP;
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0 || protocol != IPPROTO_TCP) return 0;
+  len = sizeof listening;
+  return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && !listening;
 }
 
 /* Puts a pair in the sockhash; 0, or the errno that refused it (then neither socket is in). */
@@ -99,7 +101,7 @@ static int put_pair(int client, int instance) {
   unsigned long long client_key, instance_key, client_fd = client, instance_fd = instance;
   if (cookie(client, &client_key) < 0 || cookie(instance, &instance_key) < 0) return errno;
   /* NOEXIST: a socket already in a pair cannot be handed over again. A socket that is no longer
-   * established (its peer hung up meanwhile) is refused by the kernel. */
+   * established (its peer hung up meanwhile) is refused by the kernel, a listening one above. */
   if (map_elem(BPF_MAP_UPDATE_ELEM, &client_key, &instance_fd, BPF_NOEXIST) < 0) return errno;
   if (map_elem(BPF_MAP_UPDATE_ELEM, &instance_key, &client_fd, BPF_NOEXIST) < 0) {
     int refused = errno;
@@ -155,12 +157,12 @@ static int serve(int peer) {
 }
 
 /* The socket file this agent bound: stop() removes only that one, not one a later agent put there. */
-static ino_t bound_inode;
+static struct stat bound;
 
 static void stop(int signal) {
   (void)signal;
   struct stat st;
-  if (lstat(socket_path, &st) == 0 && st.st_ino == bound_inode) unlink(socket_path);
+  if (lstat(socket_path, &st) == 0 && st.st_ino == bound.st_ino && st.st_dev == bound.st_dev) unlink(socket_path);
   _exit(0);
 }
 
@@ -172,11 +174,14 @@ static void remove_stale_socket(const struct sockaddr_un *at) {
     fprintf(stderr, "kernel-relay-agent: %s exists and is not a socket: not touching it\n", socket_path);
     exit(2);
   }
-  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (probe >= 0 && connect(probe, (const struct sockaddr *)at, sizeof *at) == 0) {
+  /* Non-blocking: a stopped agent with a full queue answers EAGAIN instead of hanging this one. */
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (probe < 0) die("socket");
+  if (connect(probe, (const struct sockaddr *)at, sizeof *at) == 0 || errno == EAGAIN) {
     fprintf(stderr, "kernel-relay-agent: another agent listens on %s\n", socket_path);
     exit(1);
   }
+  if (errno != ECONNREFUSED) die(socket_path); /* e.g. EACCES: not ours to replace */
   close(probe);
   unlink(socket_path);
 }
@@ -219,9 +224,7 @@ int main(int argc, char **argv) {
   mode_t mask = umask(0117);
   if (bind(listener, (struct sockaddr *)&at, sizeof at) < 0) die(socket_path);
   umask(mask);
-  struct stat bound;
   if (lstat(socket_path, &bound) < 0) die(socket_path);
-  bound_inode = bound.st_ino;
   if (group && chown(socket_path, (uid_t)-1, gid) < 0) die("chown of the socket");
   if (listen(listener, 64) < 0) die("listen");
   signal(SIGTERM, stop);

@@ -169,14 +169,17 @@ public final class ConmgrMetrics {
         .description("Links to the kernel relay agent that are up (one per I/O thread)").register(registry);
     Gauge.builder("conmgr_kernel_relay_connections", relay, relayed)
         .description("Client connections the kernel relays now").register(registry);
-    for (String result : List.of("kernel", "refused", "unavailable")) {
+    for (String result : List.of("kernel", "refused", "unavailable", "failed")) {
       kernelRelayHandOver(result, 0);
     }
     kernelRelayLosses = Counter.builder("conmgr_kernel_relay_agent_losses_total")
         .description("Times a link to the kernel relay agent was lost").register(registry);
   }
 
-  /** A proxied connection relayed by the kernel ("kernel") or by conmgr (the agent "refused" it, or was "unavailable"). */
+  /**
+   * A proxied connection offered to the kernel relay: relayed by the kernel ("kernel"), by conmgr (the agent
+   * "refused" it, or was "unavailable"), or closed because the link to the agent ended before it answered ("failed").
+   */
   public void kernelRelayHandOver(String result) {
     kernelRelayHandOver(result, 1);
   }

@@ -3,6 +3,7 @@ package io.pgconmgr.conmgr.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,11 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
    * reads from the instance and only forwards what a read on its hang-up finds.
    */
   boolean kernel;
+  /**
+   * Set while the kernel relay agent holds this connection's descriptors: a stuck agent keeps the
+   * sockets open, so a side that hangs up meanwhile must shut the other one down, not only close it.
+   */
+  boolean handingOver;
 
   BackendHandler(Channel client) {
     this.client = client;
@@ -55,6 +61,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (handingOver) {
+      ((DuplexChannel) client).shutdown();
+    }
     if (kernel) {
       FrontendHandler.closeAfterKernelDrain(client);
     } else {

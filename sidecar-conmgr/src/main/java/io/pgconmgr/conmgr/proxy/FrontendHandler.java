@@ -344,7 +344,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     // that packet, and a PostgreSQL client sends nothing more before it has the answer, so no byte can
     // be left in a socket's receive queue, which the kernel does not relay. A first packet that is not
     // PostgreSQL's (OTHER) gives no such promise and stays with conmgr.
+    backendHandler.handingOver = true;
     kernel.handOver(ctx.channel(), backend).addListener((FutureListener<KernelRelay.Outcome>) h -> {
+      backendHandler.handingOver = false;
       if (state == State.CLOSED) {
         return;
       }
@@ -462,6 +464,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Clie
     if (backend != null && inKernel) {
       closeAfterKernelDrain(backend);
     } else if (backend != null) {
+      if (backendHandler.handingOver) {
+        // The agent may hold the instance socket's descriptor: only a shutdown ends it for PostgreSQL now.
+        ((DuplexChannel) backend).shutdown();
+      }
       closeOnFlush(backend);
     }
     if (counted) {

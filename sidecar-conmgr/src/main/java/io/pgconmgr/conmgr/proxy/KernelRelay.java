@@ -126,7 +126,6 @@ public final class KernelRelay implements AutoCloseable {
     private boolean down;
     private boolean everUp;
     private volatile boolean greeted;
-    private long connectedAtNanos;
 
     AgentLink(EventLoop loop) {
       this.loop = loop;
@@ -161,9 +160,8 @@ public final class KernelRelay implements AutoCloseable {
           })
           .connect(new DomainSocketAddress(path)).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess() && !closed) {
-              channel = f.channel();
               greeted = false;
-              connectedAtNanos = System.nanoTime();
+              channel = f.channel();
             } else if (f.isSuccess()) {
               f.channel().close();
             } else {
@@ -188,6 +186,7 @@ public final class KernelRelay implements AutoCloseable {
       if (!client.isActive() || !instance.isActive()) {
         // Closed, though its channelInactive has not run yet: its descriptor number may belong to
         // another socket by now. Checked right before the (synchronous) send, on the owning thread.
+        // Not counted: nothing was offered, and the connection is going away anyway.
         return promise.setSuccess(Outcome.CONMGR);
       }
       ChannelFuture first = agent.write(c.fd());
@@ -222,8 +221,11 @@ public final class KernelRelay implements AutoCloseable {
         if (!greeted && answers.isReadable()) {
           int version = answers.readUnsignedByte();
           if (version != PROTOCOL_VERSION) {
-            log.warn("kernel relay agent at {} speaks protocol {}, this conmgr {}: closing the link", path, version,
-                PROTOCOL_VERSION);
+            if (!down) {
+              log.warn("kernel relay agent at {} speaks protocol {}, this conmgr {}: conmgr relays client connections "
+                  + "itself, trying every {} ms", path, version, PROTOCOL_VERSION, RECONNECT_MILLIS);
+              down = true;
+            }
             ctx.close();
             return;
           }
@@ -273,20 +275,25 @@ public final class KernelRelay implements AutoCloseable {
      */
     private void lost() {
       channel = null;
+      boolean wasGreeted = greeted;
+      greeted = false;
       IOException unanswered = new IOException("kernel relay agent link at " + path + " ended before it answered");
       for (Pending p; (p = pending.poll()) != null; ) {
+        metrics.kernelRelayHandOver("failed");
         p.promise().tryFailure(unanswered);
       }
       if (closed) {
         return;
       }
       metrics.kernelRelayLost();
-      if (System.nanoTime() - connectedAtNanos < TimeUnit.MILLISECONDS.toNanos(RECONNECT_MILLIS)) {
-        // An agent that accepts and closes at once (it has too many conmgrs): once a second, not worth a warning.
-        log.debug("kernel relay agent at {} closed the link right after it was made", path);
-      } else {
+      if (wasGreeted) {
         log.warn("kernel relay agent at {} went away: the kernel goes on relaying the {} client connection(s) it has; "
             + "conmgr relays new ones itself until the agent is back", path, relayed.size());
+        down = true;
+      } else if (!down) {
+        // E.g. an agent that has too many conmgrs already: it accepts and closes at once. Logged once per outage.
+        log.warn("kernel relay agent at {} closed the link before greeting it: conmgr relays client connections "
+            + "itself, trying every {} ms", path, RECONNECT_MILLIS);
         down = true;
       }
       loop.schedule(this::connect, RECONNECT_MILLIS, TimeUnit.MILLISECONDS);
