@@ -136,18 +136,23 @@ class KernelRelayTest {
     int pid;
     try (Socket s = new Socket("127.0.0.1", conmgr.listenAddresses().get(0).getPort())) {
       s.setSoTimeout(20_000);
-      DataOutputStream out = new DataOutputStream(s.getOutputStream());
-      byte[] parameters = "user\0postgres\0database\0postgres\0\0".getBytes(StandardCharsets.US_ASCII);
-      out.writeInt(8 + parameters.length);
-      out.writeInt(3 << 16);
-      out.write(parameters);
-      out.flush();
+      sendStartup(s);
       pid = backendPidAtReadyForQuery(new DataInputStream(s.getInputStream()));
       await().atMost(Duration.ofSeconds(10)).until(() -> metric(conmgr, "conmgr_kernel_relay_connections") >= 1);
       s.setSoLinger(true, 0);
     }
     await().atMost(Duration.ofSeconds(15)).until(() ->
         cluster.primary().queryScalar("select count(*) from pg_stat_activity where pid = " + pid).equals("0"));
+  }
+
+  /** A StartupMessage (protocol 3.0) for the superuser, trust authentication on this cluster. */
+  static void sendStartup(Socket s) throws Exception {
+    DataOutputStream out = new DataOutputStream(s.getOutputStream());
+    byte[] parameters = "user\0postgres\0database\0postgres\0\0".getBytes(StandardCharsets.US_ASCII);
+    out.writeInt(8 + parameters.length);
+    out.writeInt(3 << 16);
+    out.write(parameters);
+    out.flush();
   }
 
   /** Reads the server's startup answers (trust authentication) up to ReadyForQuery; returns BackendKeyData's pid. */
@@ -223,6 +228,43 @@ class KernelRelayTest {
         }
         assertThat(handOvers(c, "kernel")).isEqualTo(1);
       } finally {
+        c.close();
+      }
+    }
+  }
+
+  /**
+   * While a stuck agent holds a pair's descriptors, the instance hangs up (PostgreSQL's
+   * authentication_timeout, 1 s here, runs out: the first packet is not forwarded before the agent
+   * answers). The agent's copies keep the client's socket open, so conmgr must shut it down for the
+   * client to see the end before the agent comes back.
+   */
+  @Test
+  void anInstanceThatHangsUpDuringAStuckHandOverEndsTheClientAtOnce() throws Exception {
+    Path socket = dir.resolve("held.sock");
+    try (KernelRelayAgent stuck = KernelRelayAgent.start(socket)) {
+      Conmgr c = startConmgr(socket);
+      cluster.primary().execute("alter system set authentication_timeout = '1s'");
+      cluster.primary().execute("select pg_reload_conf()");
+      try (Socket client = new Socket("127.0.0.1", c.listenAddresses().get(0).getPort())) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> metric(c, "conmgr_kernel_relay_links_up") == 1);
+        stuck.stopped(true);
+        client.setSoTimeout(15_000);
+        sendStartup(client);
+        long t0 = System.nanoTime();
+        int read;
+        try {
+          read = client.getInputStream().read();
+        } catch (java.net.SocketException reset) {
+          read = -1;
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(read).as("the end of the stream, not data").isEqualTo(-1);
+        assertThat(ms).as("ms until the client saw the end, the agent still stopped").isLessThan(10_000);
+      } finally {
+        stuck.stopped(false);
+        cluster.primary().execute("alter system reset authentication_timeout");
+        cluster.primary().execute("select pg_reload_conf()");
         c.close();
       }
     }
