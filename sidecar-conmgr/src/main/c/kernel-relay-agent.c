@@ -244,7 +244,11 @@ int main(int argc, char **argv) {
         continue;
       }
       int peer = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-      if (peer < 0) continue;
+      if (peer < 0) {
+        /* Out of descriptors: the listener stays readable, so do not spin on it. */
+        if (errno == EMFILE || errno == ENFILE) usleep(10000);
+        continue;
+      }
       if (peer >= MAX_PEERS) {
         fprintf(stderr, "kernel-relay-agent: refusing a conmgr: %d are connected already\n", MAX_PEERS);
         close(peer);
