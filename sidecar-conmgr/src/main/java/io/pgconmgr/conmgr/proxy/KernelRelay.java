@@ -198,6 +198,7 @@ public final class KernelRelay implements AutoCloseable {
         Throwable cause = first.cause() != null ? first.cause() : second.cause();
         log.warn("kernel relay agent at {} did not take a connection's sockets at once ({}): closing the link", path,
             cause instanceof IOException ? cause.toString() : "agent not reading");
+        down = true; // said here: the link's end is not news
         agent.close();
         metrics.kernelRelayHandOver("unavailable");
         // The agent got one descriptor at most (it needs two for a pair): nothing of this pair is in.
@@ -206,8 +207,9 @@ public final class KernelRelay implements AutoCloseable {
       pending.add(new Pending(client, promise));
       ScheduledFuture<?> timeout = loop.schedule(() -> {
         if (!promise.isDone() && agent.isActive()) {
-          log.warn("kernel relay agent at {} did not answer within {} ms: closing the link", path,
-              ANSWER_TIMEOUT_MILLIS);
+          log.warn("kernel relay agent at {} did not answer within {} ms: closing the link; conmgr relays client "
+              + "connections itself until the agent greets a new one", path, ANSWER_TIMEOUT_MILLIS);
+          down = true; // said here: the link's end is not news
           agent.close();
         }
       }, ANSWER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -286,7 +288,7 @@ public final class KernelRelay implements AutoCloseable {
         return;
       }
       metrics.kernelRelayLost();
-      if (wasGreeted) {
+      if (wasGreeted && !down) {
         log.warn("kernel relay agent at {} went away: the kernel goes on relaying the {} client connection(s) it has; "
             + "conmgr relays new ones itself until the agent is back", path, relayed.size());
         down = true;
