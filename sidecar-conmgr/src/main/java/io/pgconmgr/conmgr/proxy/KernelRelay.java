@@ -22,9 +22,7 @@ import io.pgconmgr.protocol.netty.NettyTransport;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +80,7 @@ public final class KernelRelay implements AutoCloseable {
       loop.execute(link::connect);
     }
     metrics.kernelRelay(relay, r -> r.links.stream().filter(AgentLink::up).count(),
-        r -> r.links.stream().mapToInt(l -> l.relayedCount).sum());
+        r -> r.links.stream().mapToInt(l -> l.relayed).sum());
     return relay;
   }
 
@@ -119,8 +117,8 @@ public final class KernelRelay implements AutoCloseable {
   private final class AgentLink {
     private final EventLoop loop;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private final Set<Channel> relayed = new HashSet<>();
-    private volatile int relayedCount;
+    /** Client connections the kernel relays now: written on this thread, read by the metrics. */
+    private volatile int relayed;
     private volatile Channel channel;
     /** Whether the last attempt failed: an outage is logged once, not every second. */
     private boolean down;
@@ -248,12 +246,8 @@ public final class KernelRelay implements AutoCloseable {
           }
           if (errno == 0) {
             metrics.kernelRelayHandOver("kernel");
-            relayed.add(p.client());
-            relayedCount = relayed.size();
-            p.client().closeFuture().addListener(f -> {
-              relayed.remove(p.client());
-              relayedCount = relayed.size();
-            });
+            relayed++;
+            p.client().closeFuture().addListener(f -> relayed--);
             p.promise().setSuccess(Outcome.KERNEL);
           } else {
             // E.g. the client hung up meanwhile (no longer established), or the sockhash is full.
@@ -290,7 +284,7 @@ public final class KernelRelay implements AutoCloseable {
       metrics.kernelRelayLost();
       if (wasGreeted && !down) {
         log.warn("kernel relay agent at {} went away: the kernel goes on relaying the {} client connection(s) it has; "
-            + "conmgr relays new ones itself until the agent is back", path, relayed.size());
+            + "conmgr relays new ones itself until the agent is back", path, relayed);
         down = true;
       } else if (!down) {
         // E.g. an agent that has too many conmgrs already: it accepts and closes at once. Logged once per outage.
